@@ -1,0 +1,22 @@
+/* virtqemud: the QEMU domain daemon. */
+#include "daemon/daemon.h"
+#include "remote/remote.h"
+#include "remote_proctable.h"
+#include "qemu_driver.h"
+
+static const mvProgramInfo *const programs[] = { &mvRemoteProgram, NULL };
+
+static const mvDaemonSpec spec = {
+    .name = "virtqemud",
+    .programs = programs,
+    .init = qemuDriverInit,
+    .cleanup = qemuDriverCleanup,
+};
+
+int
+main(int argc, char **argv)
+{
+    mvDaemonSpec s = spec;
+    s.hooks = mvRemoteClientHooks;
+    return mvDaemonMain(&s, argc, argv);
+}

@@ -1,0 +1,14 @@
+#pragma once
+#include <glib.h>
+#include <sys/types.h>
+
+/* Write temp file in the same directory, fsync, rename over @path, fsync the
+ * directory: readers see the old or the new content, never a torn file.
+ * -1 + error on failure (the temp file is removed). */
+int mvFileWriteAtomic(const char *path, const char *data, size_t len, mode_t mode);
+/* Read a whole file of at most @maxlen bytes; NULL + error otherwise. */
+char *mvFileReadLimit(const char *path, size_t maxlen, size_t *len);
+/* mkdir -p with @mode; -1 + error. */
+int mvFileMakePath(const char *path, mode_t mode);
+/* Close-on-exec open() wrapper. */
+int mvFileOpenCloexec(const char *path, int flags, mode_t mode);
