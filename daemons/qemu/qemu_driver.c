@@ -57,7 +57,7 @@ driverGetCapabilities(void)
 
     g_mutex_lock(&qemu_driver->capsLock);
     if (!qemu_driver->capsXML)
-        qemu_driver->capsXML = mvCapabilitiesFormat();
+        qemu_driver->capsXML = mvCapabilitiesFormat(NULL);
     ret = g_strdup(qemu_driver->capsXML);
     g_mutex_unlock(&qemu_driver->capsLock);
     return ret;

@@ -40,8 +40,9 @@ int mvLogParsePriority(const char *str);
  * MV_ERR_INVALID_ARG error worded like libvirt's on bad syntax (e.g.
  * "invalid argument: Invalid log destination 'foo' for log output '1:foo'");
  * the previous setting stays.
- * Filters: "PRIO:MATCH" -- MATCH is a glob-free substring of the source: the
- *   source file path as given by __FILE__ or its module name "dir.file"
+ * Filters: "PRIO:MATCH" -- MATCH is a substring (shell wildcards '*' and '?'
+ *   work too, as in libvirt) of the source file path as given by __FILE__ or
+ *   of its module name "dir.file"
  *   ("lib/rpc/server.c" -> "rpc.server"); a leading '+' is accepted and
  *   ignored; the first matching filter decides.  NULL or "" clears them.
  * Outputs: "PRIO:stderr", "PRIO:journald", "PRIO:file:PATH", "PRIO:syslog:IDENT";

@@ -205,7 +205,7 @@ START_TEST(test_file_output_format)
     ck_assert(g_regex_match(re, lines[0], 0, NULL));
     ck_assert(g_regex_match(re, lines[2], 0, NULL));
     ck_assert(g_str_has_suffix(lines[2], " : hello 42"));
-    ck_assert(strstr(lines[2], ": info : test_file_output_format:") != NULL);
+    ck_assert(strstr(lines[2], ": info : test_file_output_format_fn:") != NULL);
     ck_assert(g_str_has_suffix(lines[3], ": error : myfunc:7 : bad thing"));
     ck_assert(g_str_has_suffix(lines[4], ": warning : f2:8 : with fields"));
     ck_assert_str_eq(lines[5], "");
