@@ -30,3 +30,6 @@ mvDomainDeviceDef ***mvDomainDefDeviceList(mvDomainDef *def, mvDomainDeviceKind 
 
 /* Strip whitespace/comments and fix a detached copy's namespaces. */
 xmlNode *mvDomainCopyNode(const xmlNode *node, xmlDoc *doc);
+
+/* TRUE when any device has a <boot order>. */
+gboolean mvDomainDefHasDeviceBoot(const mvDomainDef *def);

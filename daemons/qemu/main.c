@@ -2,13 +2,16 @@
 #include "daemon/daemon.h"
 #include "remote/remote.h"
 #include "remote_proctable.h"
+#include "admin_proctable.h"
 #include "qemu_driver.h"
 
 static const mvProgramInfo *const programs[] = { &mvRemoteProgram, NULL };
+static const mvProgramInfo *const adminPrograms[] = { &mvAdminProgram, NULL };
 
 static const mvDaemonSpec spec = {
     .name = "virtqemud",
     .programs = programs,
+    .adminPrograms = adminPrograms,
     .init = qemuDriverInit,
     .cleanup = qemuDriverCleanup,
 };

@@ -204,6 +204,12 @@ mvQemuCapsNew(const char *binary)
 
 /* ------------------------------------------------------------ QMP run */
 
+static void
+mvJsonPut(gpointer obj)
+{
+    json_object_put(obj);
+}
+
 /* Run @binary with QMP on stdio, feed it @commands (one JSON per line, the
  * last being "quit") and return the reply objects by "id". */
 static GHashTable *
@@ -246,7 +252,7 @@ mvQemuRunQMP(const char *binary, const char *accel, const char *const *commands,
         return NULL;
     }
     replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                    (GDestroyNotify)json_object_put);
+                                    mvJsonPut);
     lines = g_strsplit(out ? out : "", "\n", -1);
     for (char **l = lines; *l; l++) {
         json_object *obj, *id, *ret;
