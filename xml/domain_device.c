@@ -202,7 +202,7 @@ mvDomainDeviceNodeFree(xmlNode *node)
 {
     if (!node)
         return;
-    if (node->doc && !node->parent && node->doc->children == node) {
+    if (node->doc && xmlDocGetRootElement(node->doc) == node) {
         xmlFreeDoc(node->doc);   /* standalone device document */
         return;
     }
