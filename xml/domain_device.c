@@ -1299,6 +1299,20 @@ mvDomainDefPostParseDevices(mvDomainDef *def, unsigned int flags)
     mvDomainAddImplicitControllers(def);
     mvDomainSortControllers(def);
 
+    /* smartcards sit on the ccid bus, one slot each */
+    for (size_t i = 0; i < def->ndevs[MV_DOMAIN_DEVICE_SMARTCARD]; i++) {
+        xmlNode *sc = def->devs[MV_DOMAIN_DEVICE_SMARTCARD][i]->node;
+        xmlNode *a;
+        char buf[16];
+        if (mvXMLChild(sc, "address"))
+            continue;
+        a = xmlNewChild(sc, NULL, BAD_CAST "address", NULL);
+        mvXMLSetProp(a, "type", "ccid");
+        mvXMLSetProp(a, "controller", "0");
+        g_snprintf(buf, sizeof(buf), "%zu", i);
+        mvXMLSetProp(a, "slot", buf);
+    }
+
     /* the first video is the primary one */
     if (def->ndevs[MV_DOMAIN_DEVICE_VIDEO] > 0) {
         xmlNode *m = mvXMLChild(def->devs[MV_DOMAIN_DEVICE_VIDEO][0]->node, "model");

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "qemu_driver.h"
 #include "capabilities.h"
+#include "domaincaps.h"
 #include "remote/remote.h"
 #include "util/error.h"
 #include "util/fileutil.h"
@@ -124,4 +125,21 @@ qemuDriverCleanup(mvDaemon *daemon)
     g_mutex_clear(&drv->capsLock);
     g_free(drv);
     qemu_driver = NULL;
+}
+
+int
+mvRemoteDispatchConnectGetDomainCapabilities(struct mvRpcCall *call, void *a, void *r)
+{
+    remote_connect_get_domain_capabilities_args *args = a;
+    remote_connect_get_domain_capabilities_ret *ret = r;
+
+    if (!mvRemoteConnect(call))
+        return -1;
+    if (qemuCheckFlags(args->flags, 0, "qemuConnectGetDomainCapabilities") < 0)
+        return -1;
+    ret->capabilities = mvDomainCapsFormat(args->emulatorbin ? *args->emulatorbin : NULL,
+                                           args->arch ? *args->arch : NULL,
+                                           args->machine ? *args->machine : NULL,
+                                           args->virttype ? *args->virttype : NULL);
+    return ret->capabilities ? 0 : -1;
 }

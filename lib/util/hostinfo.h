@@ -150,7 +150,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mvHostCPU, mvHostCPUFree)
  * vendor ("Intel", "AMD", "Hygon" or NULL).  NULL-terminated. */
 const char *const *mvHostCPUModelNames(void);
 const char *mvHostCPUModelVendor(const char *model);
-/* TRUE when every feature of @model is in @features (NULL-terminated). */
+/* Append (g_strdup'ed) the features of @model to @out; FALSE when unknown. */
 gboolean mvHostCPUModelFeatures(const char *model, GPtrArray *out);
 
 /* Format a cpu bitmap/list as libvirt does: "0-3,5". */
