@@ -557,7 +557,7 @@ mvDomainDefValidate(const mvDomainDef *def)
                       "Memory size must be specified via <memory> or in the <numa> configuration");
         return -1;
     }
-    if (def->memoryKiB > (unsigned long long)G_MAXINT64 / 1024) {
+    if (def->memoryKiB > (unsigned long long)G_MAXINT64 / 1024 + 1) {
         mvErrorReport(MV_FROM_NONE, MV_ERR_OVERFLOW, "value too large: %lluKiB", def->memoryKiB);
         return -1;
     }

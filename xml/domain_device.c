@@ -1211,8 +1211,10 @@ mvDomainChrNew(mvDomainDef *def, mvDomainDeviceKind kind, const mvDomainChrDef *
     c->type = g_strdup(from->type);
     c->sourcePath = g_strdup(from->sourcePath);
     c->targetPort = -1;
-    /* carry the whole <source> (host/service/mode ...) over */
+    /* carry <source> (host/service/mode ...) and <protocol> over */
     if ((src = mvXMLChild(from->dev.node, "source")))
+        xmlAddChild(c->dev.node, xmlDocCopyNode(src, def->doc, 1));
+    if ((src = mvXMLChild(from->dev.node, "protocol")))
         xmlAddChild(c->dev.node, xmlDocCopyNode(src, def->doc, 1));
     return c;
 }
@@ -1226,7 +1228,10 @@ mvDomainChrCopySource(mvDomainDef *def, mvDomainChrDef *dst, const mvDomainChrDe
     g_free(dst->sourcePath);
     dst->sourcePath = g_strdup(from->sourcePath);
     mvXMLRemoveChildren(dst->dev.node, "source");
+    mvXMLRemoveChildren(dst->dev.node, "protocol");
     if ((src = mvXMLChild(from->dev.node, "source")))
+        xmlAddChild(dst->dev.node, xmlDocCopyNode(src, def->doc, 1));
+    if ((src = mvXMLChild(from->dev.node, "protocol")))
         xmlAddChild(dst->dev.node, xmlDocCopyNode(src, def->doc, 1));
 }
 

@@ -718,6 +718,8 @@ mvRemoteDispatchDomainSetMetadata(struct mvRpcCall *call, void *a, void *r)
         if (qemuDomainObjSaveConfig(qemu_driver->domains, obj) < 0)
             goto cleanup;
     }
+    mvRemoteEmitDomainMetadataChange(obj->def->name, obj->def->uuid, obj->def->id, args->type,
+                                     args->type == 2 && args->uri ? *args->uri : NULL);
     rc = 0;
  cleanup:
     qemuDomainObjEndAPI(&obj);

@@ -136,3 +136,21 @@ mvRemoteEmitDomainLifecycle(const char *name, const unsigned char *uuid, int id,
                             &msg, &msg.callbackID);
     g_free(msg.msg.dom.name);
 }
+
+void
+mvRemoteEmitDomainMetadataChange(const char *name, const unsigned char *uuid, int id,
+                                 int type, const char *nsuri)
+{
+    remote_domain_event_callback_metadata_change_msg msg = { 0 };
+    char *uri = nsuri ? g_strdup(nsuri) : NULL;
+
+    mvRemoteMakeDomain(&msg.dom, name, uuid, id);
+    msg.type = type;
+    msg.nsuri = uri ? &uri : NULL;
+    mvRemoteEmitDomainEvent(23 /* VIR_DOMAIN_EVENT_ID_METADATA_CHANGE */, uuid,
+                            REMOTE_PROC_DOMAIN_EVENT_CALLBACK_METADATA_CHANGE,
+                            (xdrproc_t)xdr_remote_domain_event_callback_metadata_change_msg,
+                            &msg, &msg.callbackID);
+    g_free(msg.dom.name);
+    g_free(uri);
+}

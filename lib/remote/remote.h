@@ -45,6 +45,8 @@ mvConnect *mvRemoteConnect(struct mvRpcCall *call);
 /* Deliver a domain lifecycle event to every connection that asked for it. */
 void mvRemoteEmitDomainLifecycle(const char *name, const unsigned char *uuid, int id,
                                  int event, int detail);
+void mvRemoteEmitDomainMetadataChange(const char *name, const unsigned char *uuid, int id,
+                                      int type, const char *nsuri);
 /* Generic: deliver an event of @eventID for a domain, using @proc/@filter with
  * a body whose first member is the int callbackID (filled per callback). */
 void mvRemoteEmitDomainEvent(int eventID, const unsigned char *uuid, int proc,

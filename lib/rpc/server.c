@@ -6,68 +6,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <glib-unix.h>
-#include "rpc/server.h"
+#include "rpc/server_priv.h"
 #include "util/log.h"
 
-#define MV_KEEPALIVE_PROGRAM 0x6b656570
-#define MV_KEEPALIVE_VERSION 1
-#define MV_KEEPALIVE_PING 1
-#define MV_KEEPALIVE_PONG 2
-
-typedef struct mvRpcListener {
-    mvRpcServer *srv;
-    int fd;
-    mvRpcSockClass cls;
-    GSource *source;
-} mvRpcListener;
-
-struct mvRpcServer {
-    char *name;
-    mvRpcServerConfig cfg;
-    mvRpcClientHooks hooks;
-    GMutex lock;
-    GPtrArray *programs;     /* const mvProgramInfo * */
-    GPtrArray *listeners;    /* mvRpcListener * */
-    GList *clients;          /* mvRpcClient *, one ref each */
-    unsigned int nclients;
-    GThreadPool *workers;
-    GThreadPool *prioWorkers;
-    GMainContext *ctx;
-    GSource *keepaliveTimer;
-    unsigned long long nextClientId;
-    gboolean started;
-};
-
-typedef struct mvRpcClientSource {
-    GSource base;
-    mvRpcClient *client;
-    gpointer tag;
-} mvRpcClientSource;
-
-struct mvRpcClient {
-    gint refs;
-    mvRpcServer *srv;
-    unsigned long long id;
-    int fd;
-    mvRpcSockClass cls;
-    gboolean readonly;
-    GSource *source;
-    GMutex lock;
-    mvRpcMessage *rx;
-    GQueue tx;               /* mvRpcMessage * */
-    GQueue rxfds;            /* fds received ahead of their message */
-    unsigned int nrequests;
-    gboolean wantClose;
-    gboolean closed;
-    gboolean keepalive;
-    unsigned int kaMissed;
-    gint64 lastRx;
-    gboolean flushPending;
-    pid_t pid;
-    uid_t uid;
-    gid_t gid;
-    void *priv;
-};
 
 typedef struct mvRpcJob {
     mvRpcClient *client;
@@ -364,6 +305,10 @@ jobRun(gpointer data, gpointer user_data)
     xdr_free(proc->ret_filter, ret);
     xdr_free(proc->args_filter, args);
     mvRpcClientSend(client, g_steal_pointer(&reply));
+    if (call.stream) {
+        mvRpcStreamStart(call.stream);   /* takes the call's reference */
+        call.stream = NULL;
+    }
     goto done;
 
  error:
@@ -381,6 +326,10 @@ jobRun(gpointer data, gpointer user_data)
         for (size_t i = 0; i < call.noutfds; i++)
             close(call.outfds[i]);
         g_free(call.outfds);
+        if (call.stream) {
+            mvRpcStreamAbort(call.stream, NULL);
+            mvRpcStreamUnref(call.stream);
+        }
         hdr.type = MV_RPC_REPLY;
         clientSendError(client, &hdr, err);
     }
@@ -438,6 +387,10 @@ clientHandleMessage(mvRpcClient *client, mvRpcMessage *msg)
         return;
     }
 
+    if (msg->header.type == MV_RPC_STREAM) {
+        mvRpcStreamHandlePacket(client, msg);
+        return;
+    }
     if (msg->header.type != MV_RPC_CALL && msg->header.type != MV_RPC_CALL_WITH_FDS) {
         /* Stream packets for streams we do not have, stray replies: dropped,
          * like libvirt does for unexpected stream data. */
@@ -610,6 +563,8 @@ clientUpdateEvents(mvRpcClient *client)
         return;
     }
     g_source_modify_unix_fd(client->source, cs->tag, cond);
+    if (client->streams)
+        mvRpcStreamResumeAll(client);
 }
 
 static gboolean
@@ -660,6 +615,7 @@ clientDoClose(mvRpcClient *client)
     }
     g_mutex_unlock(&client->lock);
 
+    mvRpcStreamCloseAll(client);
     if (srv->hooks.closed)
         srv->hooks.closed(client, client->priv);
 

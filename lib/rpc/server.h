@@ -46,6 +46,7 @@ typedef struct mvRpcCall {
     const mvProcInfo *proc;
     int *outfds;                /* fds to pass back with the reply (REPLY_WITH_FDS) */
     size_t noutfds;
+    struct mvRpcStream *stream; /* set by mvRpcStreamAttachFD: starts after the reply */
 } mvRpcCall;
 
 mvRpcServer *mvRpcServerNew(const char *name, const mvRpcServerConfig *cfg,
