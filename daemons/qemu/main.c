@@ -14,6 +14,7 @@ static const mvDaemonSpec spec = {
     .adminPrograms = adminPrograms,
     .init = qemuDriverInit,
     .cleanup = qemuDriverCleanup,
+    .busy = qemuDriverBusy,
 };
 
 int

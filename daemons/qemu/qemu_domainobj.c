@@ -25,6 +25,9 @@ objFree(qemuDomainObj *obj)
 {
     mvDomainDefFree(obj->def);
     mvDomainDefFree(obj->newDef);
+    g_free(obj->libDir);
+    g_free(obj->monitorPath);
+    g_cond_clear(&obj->jobCond);
     g_mutex_clear(&obj->lock);
     g_free(obj);
 }
@@ -41,6 +44,66 @@ objRef(qemuDomainObj *obj)
 {
     g_atomic_int_inc(&obj->refs);
     return obj;
+}
+
+qemuDomainObj *
+qemuDomainObjRef(qemuDomainObj *obj)
+{
+    return objRef(obj);
+}
+
+static qemuDomainObj *
+objNew(mvDomainDef *def)
+{
+    qemuDomainObj *obj = g_new0(qemuDomainObj, 1);
+
+    obj->refs = 1;
+    g_mutex_init(&obj->lock);
+    g_cond_init(&obj->jobCond);
+    obj->pid = -1;
+    def->id = -1;
+    obj->def = def;
+    obj->state = MV_DOMAIN_SHUTOFF;
+    obj->reason = 0;
+    return obj;
+}
+
+int
+qemuDomainObjBeginJob(qemuDomainObj *obj)
+{
+    gint64 until = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+    while (obj->job) {
+        if (!g_cond_wait_until(&obj->jobCond, &obj->lock, until)) {
+            mvReportError(MV_ERR_OPERATION_TIMEOUT, "%s", "cannot acquire state change lock");
+            return -1;
+        }
+    }
+    if (obj->removed) {
+        mvReportError(MV_ERR_NO_DOMAIN, "no domain with matching name '%s'", obj->def->name);
+        return -1;
+    }
+    obj->job = TRUE;
+    return 0;
+}
+
+void
+qemuDomainObjEndJob(qemuDomainObj *obj)
+{
+    obj->job = FALSE;
+    g_cond_broadcast(&obj->jobCond);
+}
+
+void
+qemuDomainObjEnterMonitor(qemuDomainObj *obj)
+{
+    g_mutex_unlock(&obj->lock);
+}
+
+void
+qemuDomainObjExitMonitor(qemuDomainObj *obj)
+{
+    g_mutex_lock(&obj->lock);
 }
 
 void
@@ -273,13 +336,7 @@ qemuDomainObjListDefine(qemuDomainObjList *list, mvDomainDef *def, gboolean *add
         g_mutex_unlock(&list->lock);
         return NULL;
     }
-    obj = g_new0(qemuDomainObj, 1);
-    obj->refs = 1;
-    g_mutex_init(&obj->lock);
-    def->id = -1;
-    obj->def = def;
-    obj->state = MV_DOMAIN_SHUTOFF;
-    obj->reason = 0;
+    obj = objNew(def);
     obj->persistent = TRUE;
     listAddLocked(list, obj);
     g_mutex_lock(&obj->lock);
@@ -458,12 +515,7 @@ qemuDomainObjListLoadAll(qemuDomainObjList *list)
             mvDomainDefFree(def);
             continue;
         }
-        obj = g_new0(qemuDomainObj, 1);
-        obj->refs = 1;
-        g_mutex_init(&obj->lock);
-        def->id = -1;
-        obj->def = def;
-        obj->state = MV_DOMAIN_SHUTOFF;
+        obj = objNew(def);
         obj->persistent = TRUE;
         link = autostartPath(list, def->name);
         obj->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
@@ -503,4 +555,78 @@ qemuDomainObjListCount(qemuDomainObjList *list, gboolean active)
         g_mutex_unlock(&obj->lock);
     }
     return n;
+}
+
+qemuDomainObj *
+qemuDomainObjListAddTransient(qemuDomainObjList *list, mvDomainDef *def)
+{
+    char uuidstr[MV_UUID_STRING_BUFLEN];
+    qemuDomainObj *obj;
+
+    mvUUIDFormat(def->uuid, uuidstr);
+    g_mutex_lock(&list->lock);
+    if ((obj = g_hash_table_lookup(list->byUUID, uuidstr))) {
+        g_mutex_lock(&obj->lock);
+        if (strcmp(obj->def->name, def->name) != 0)
+            mvReportError(MV_ERR_OPERATION_FAILED, "domain '%s' is already defined with uuid %s",
+                          obj->def->name, uuidstr);
+        else if (qemuDomainObjIsActive(obj))
+            mvReportError(MV_ERR_OPERATION_INVALID, "domain '%s' is already active",
+                          obj->def->name);
+        else {
+            /* an inactive persistent domain of that name: start it with this XML */
+            objRef(obj);
+            g_mutex_unlock(&list->lock);
+            mvDomainDefFree(obj->newDef);
+            obj->newDef = obj->def;
+            def->id = -1;
+            obj->def = def;
+            return obj;
+        }
+        g_mutex_unlock(&obj->lock);
+        g_mutex_unlock(&list->lock);
+        return NULL;
+    }
+    if ((obj = g_hash_table_lookup(list->byName, def->name))) {
+        char other[MV_UUID_STRING_BUFLEN];
+        mvUUIDFormat(obj->def->uuid, other);
+        mvReportError(MV_ERR_OPERATION_FAILED, "domain '%s' already exists with uuid %s",
+                      def->name, other);
+        g_mutex_unlock(&list->lock);
+        return NULL;
+    }
+    obj = objNew(def);
+    obj->persistent = FALSE;
+    listAddLocked(list, obj);
+    g_mutex_lock(&obj->lock);
+    g_mutex_unlock(&list->lock);
+    return obj;
+}
+
+void
+qemuDomainObjListRemove(qemuDomainObjList *list, qemuDomainObj *obj)
+{
+    objRef(obj);
+    g_mutex_unlock(&obj->lock);
+    g_mutex_lock(&list->lock);
+    g_mutex_lock(&obj->lock);
+    if (!obj->removed)
+        listRemoveLocked(list, obj);
+    g_mutex_unlock(&list->lock);
+    qemuDomainObjUnref(obj);
+}
+
+int
+qemuDomainObjListMaxID(qemuDomainObjList *list)
+{
+    GHashTableIter it;
+    gpointer v;
+    int max = 0;
+
+    g_mutex_lock(&list->lock);
+    g_hash_table_iter_init(&it, list->byUUID);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        max = MAX(max, ((qemuDomainObj *)v)->def->id);
+    g_mutex_unlock(&list->lock);
+    return max;
 }

@@ -34,9 +34,26 @@ enum { MV_DOMAIN_EVENT_DEFINED_ADDED = 0, MV_DOMAIN_EVENT_DEFINED_UPDATED = 1,
        MV_DOMAIN_EVENT_DEFINED_RENAMED = 2 };
 enum { MV_DOMAIN_EVENT_UNDEFINED_REMOVED = 0, MV_DOMAIN_EVENT_UNDEFINED_RENAMED = 1 };
 
+struct qemuMonitor;
+struct mvRpcStream;
+
 typedef struct qemuDomainObj {
     gint refs;
     GMutex lock;
+    /* one state-changing job at a time; queries only take the lock */
+    gboolean job;
+    GCond jobCond;
+    /* runtime, valid while active */
+    pid_t pid;
+    unsigned long long pidStart;     /* /proc start time, to spot a reused pid */
+    char *libDir;                    /* per-run private dir (monitor socket, agent socket) */
+    char *monitorPath;
+    struct qemuMonitor *mon;
+    gboolean beingDestroyed;
+    gboolean gotShutdown;
+    gboolean fakeReboot;
+    gboolean autoDestroy;
+    struct mvRpcStream *console;
     mvDomainDef *def;        /* the live definition while running, else the config */
     mvDomainDef *newDef;     /* the next config while running (NULL if unchanged) */
     int state;
@@ -81,3 +98,21 @@ unsigned int qemuDomainObjListCount(qemuDomainObjList *list, gboolean active);
 void qemuDomainObjUnref(qemuDomainObj *obj);
 
 gboolean qemuDomainObjIsActive(qemuDomainObj *obj);
+qemuDomainObj *qemuDomainObjRef(qemuDomainObj *obj);
+
+/* Serialise state changes on @obj (locked): waits for the running job, up to
+ * 30 s ("Timed out during operation: cannot acquire state change lock"). */
+int qemuDomainObjBeginJob(qemuDomainObj *obj);
+void qemuDomainObjEndJob(qemuDomainObj *obj);
+/* Drop/retake the object lock around a monitor call made inside a job. */
+void qemuDomainObjEnterMonitor(qemuDomainObj *obj);
+void qemuDomainObjExitMonitor(qemuDomainObj *obj);
+
+/* Add a transient (or not yet persistent) running domain: fails like define
+ * on name/uuid clashes, and also when a domain of that uuid is active.
+ * Returns it locked and referenced. */
+qemuDomainObj *qemuDomainObjListAddTransient(qemuDomainObjList *list, mvDomainDef *def);
+/* Drop an inactive transient domain from the list (obj locked). */
+void qemuDomainObjListRemove(qemuDomainObjList *list, qemuDomainObj *obj);
+/* Largest id in use (for numbering after a restart). */
+int qemuDomainObjListMaxID(qemuDomainObjList *list);

@@ -4,6 +4,9 @@
 #include "capabilities.h"
 #include "domaincaps.h"
 #include "remote/remote.h"
+#include "qemu_command.h"
+#include "qemu_process.h"
+#include "util/qemucaps.h"
 #include "util/error.h"
 #include "util/fileutil.h"
 #include "util/log.h"
@@ -78,6 +81,40 @@ static const mvRemoteDriver qemuRemoteDriver = {
     .getMaxVcpus = driverGetMaxVcpus,
 };
 
+static gpointer
+autostartThread(gpointer data)
+{
+    qemuProcessAutostartAll();
+    return NULL;
+}
+
+gboolean
+qemuDriverBusy(mvDaemon *daemon)
+{
+    /* like libvirt's inhibitor: no idle exit while guests run */
+    return qemu_driver && qemuDomainObjListCount(qemu_driver->domains, TRUE) > 0;
+}
+
+int
+qemuDriverPostParse(mvDomainDef *def)
+{
+    g_autofree char *emuAlloc = NULL;
+    g_autoptr(mvQemuCaps) caps = NULL;
+    const char *emulator = def->emulator;
+
+    if (!emulator)
+        emulator = emuAlloc = mvQemuCapsFindEmulatorForArch(def->osArch ? def->osArch : "x86_64");
+    if (!emulator) {
+        mvReportError(MV_ERR_CONFIG_UNSUPPORTED,
+                      "unable to find any emulator to serve '%s' architecture",
+                      def->osArch ? def->osArch : "x86_64");
+        return -1;
+    }
+    if (!(caps = mvQemuCapsGet(emulator)))
+        return -1;
+    return qemuDomainDefPostParse(def, caps);
+}
+
 int
 qemuDriverInit(mvDaemon *daemon)
 {
@@ -99,10 +136,13 @@ qemuDriverInit(mvDaemon *daemon)
         mvFileMakePath(drv->stateDir, 0755) < 0)
         return -1;
     drv->qemuVersion = qemuProbeVersion();
+    drv->ctx = g_main_context_ref_thread_default();
     drv->domains = qemuDomainObjListNew(drv->configDir, drv->autostartDir);
     if (qemuDomainObjListLoadAll(drv->domains) < 0)
         return -1;
     mvRemoteInit(&qemuRemoteDriver, mvDaemonGetServer(daemon));
+    qemuProcessReconnectAll();
+    g_thread_unref(g_thread_new("autostart", autostartThread, NULL));
     MV_INFO("qemu driver ready: config %s, QEMU version %llu", drv->configDir, drv->qemuVersion);
     return 0;
 }
@@ -115,6 +155,9 @@ qemuDriverCleanup(mvDaemon *daemon)
     if (!drv)
         return;
     mvRemoteInit(&qemuRemoteDriver, NULL);
+    qemuProcessShutdown();
+    if (drv->ctx)
+        g_main_context_unref(drv->ctx);
     qemuDomainObjListFree(drv->domains);
     g_free(drv->configDir);
     g_free(drv->autostartDir);

@@ -30,7 +30,7 @@ struct mvRpcStream {
     GSource *source;
     GByteArray *wbuf;
     gboolean started;
-    gboolean closed;
+    gint closed;
     gboolean eofSent;
     gboolean clientFinished;
     mvRpcStreamCloseFunc onClose;
@@ -79,6 +79,12 @@ streamSend(mvRpcStream *st, int status, const char *data, size_t len, const mvEr
 }
 
 /* Main loop thread. */
+gboolean
+mvRpcStreamIsClosed(mvRpcStream *st)
+{
+    return g_atomic_int_get(&st->closed) != 0;
+}
+
 static void
 streamClose(mvRpcStream *st)
 {
@@ -86,7 +92,7 @@ streamClose(mvRpcStream *st)
 
     if (st->closed)
         return;
-    st->closed = TRUE;
+    g_atomic_int_set(&st->closed, 1);
     if (st->source) {
         g_source_destroy(st->source);
         g_source_unref(st->source);

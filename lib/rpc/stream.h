@@ -22,5 +22,7 @@ mvRpcStream *mvRpcStreamAttachFD(struct mvRpcCall *call, int fd, gboolean readab
 /* End the stream from the daemon side with STREAM/ERROR carrying @err (or a
  * generic error); thread safe. */
 void mvRpcStreamAbort(mvRpcStream *st, const mvError *err);
+/* TRUE once the stream ended (either side). */
+gboolean mvRpcStreamIsClosed(mvRpcStream *st);
 mvRpcStream *mvRpcStreamRef(mvRpcStream *st);
 void mvRpcStreamUnref(mvRpcStream *st);

