@@ -37,7 +37,6 @@ import pwd
 import queue
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -183,6 +182,13 @@ def domain_xml(template, dtype, index):
 
 def _rtt_client(uri, seconds, barrier, results):
     """One parallel client: own process, own connection."""
+    try:
+        _rtt_client_run(uri, seconds, barrier, results)
+    except KeyboardInterrupt:
+        pass
+
+
+def _rtt_client_run(uri, seconds, barrier, results):
     import libvirt as lv
     lv.registerErrorHandler(lambda _c, _e: None, None)
     calls, elapsed, error = 0, 0.0, None
@@ -237,8 +243,15 @@ def workload(uri, pid, t_spawn, cfg, out):
     """Runs every phase against one daemon, reporting as it goes.
 
     Messages on `out`: ("phase", name), ("metric", key, value),
-    ("error", phase, text), ("note", text), ("done",).
+    ("error", phase, text), ("done",).
     """
+    try:
+        _workload(uri, pid, t_spawn, cfg, out)
+    except KeyboardInterrupt:
+        pass
+
+
+def _workload(uri, pid, t_spawn, cfg, out):
     import libvirt as lv
     global libvirt
     libvirt = lv
@@ -652,6 +665,10 @@ def bench_daemon(daemon, args, cfg):
                 res["errors"].append((current, txt))
                 loud("%s: %s; remaining phases skipped" % (daemon.label, txt))
                 break
+    except KeyboardInterrupt:
+        res["errors"].append((current, "interrupted"))
+        res["interrupted"] = True
+        log("   interrupted during phase '%s'" % current)
     finally:
         if worker.is_alive() and not finished:
             worker.terminate()
@@ -890,7 +907,7 @@ def main():
     try:
         if want_ours:
             results.append(bench_daemon(make_ours(args, base), args, cfg))
-        if want_lv:
+        if want_lv and not any(r.get("interrupted") for r in results):
             try:
                 d = make_libvirtd(args, base)
             except Exception as e:  # noqa: BLE001

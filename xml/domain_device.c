@@ -1294,7 +1294,7 @@ mvDomainConsoleCompat(mvDomainDef *def, gboolean hvm)
 }
 
 int
-mvDomainDefPostParseDevices(mvDomainDef *def, unsigned int flags)
+mvDomainDefPostParseDevices(mvDomainDef *def, unsigned int flags G_GNUC_UNUSED)
 {
     gboolean hvm = def->osType && strcmp(def->osType, "hvm") == 0;
 

@@ -3,10 +3,12 @@
  *
  * Typical use by the driver when starting a guest:
  *
- *     qemuDomainPrepareForStart(def, caps, &params);   // defaults, addresses, aliases, paths
- *     qemuDomainAllocateGraphicsPorts(def);            // autoport VNC/SPICE
+ *     qemuDomainPrepareForStart(def, caps, &params);   // defaults, addresses, aliases,
+ *                                                      // paths, autoport VNC/SPICE ports
+ *     qemuDomainCreateNVRAM(def);                      // UEFI vars from the template
  *     argv = qemuBuildCommandLine(def, caps, &params);
  *     envp = qemuBuildCommandEnv(def, &params);
+ *     ... at stop: qemuDomainReleaseGraphicsPorts(def);
  *
  * qemuBuildCommandLine never modifies @def: it works on a private copy on
  * which it runs qemuDomainPrepareForStart itself, so it is also what
@@ -53,7 +55,9 @@ int qemuAssignDeviceAliases(mvDomainDef *def);
  * 'socket' without path get LIBDIR/vnc.sock / spice.sock. */
 int qemuDomainPrepareChardevPaths(mvDomainDef *def, const char *libDir);
 
-/* All of the above in order.  0 / -1 + error. */
+/* All of the above in order, plus <os firmware='efi'> loader/nvram
+ * selection and qemuDomainAllocateGraphicsPorts.  Idempotent (ports already
+ * set are kept).  0 / -1 + error. */
 int qemuDomainPrepareForStart(mvDomainDef *def, const mvQemuCaps *caps,
                               const qemuCommandParams *params);
 
@@ -94,3 +98,7 @@ void qemuGraphicsReleasePort(int port);
 int qemuDomainAllocateGraphicsPorts(mvDomainDef *def);
 /* Release what qemuDomainAllocateGraphicsPorts took (autoport only). */
 void qemuDomainReleaseGraphicsPorts(mvDomainDef *def);
+
+/* Copy <nvram template=...> to the <nvram> path when that file does not
+ * exist yet (before starting a UEFI guest).  0 / -1 + error. */
+int qemuDomainCreateNVRAM(const mvDomainDef *def);

@@ -304,6 +304,8 @@ domainDefine(struct mvRpcCall *call, const char *xml, unsigned int flags,
         return -1;
     if (!(def = mvDomainDefParseString(xml, MV_DOMAIN_DEF_PARSE_INACTIVE)))
         return -1;
+    if (qemuDriverPostParse(def) < 0)
+        return -1;
     if (!(obj = qemuDomainObjListDefine(qemu_driver->domains, def, &added)))
         return -1;
     def = NULL;   /* owned by obj now */

@@ -6,6 +6,7 @@
 #include "remote/remote.h"
 #include "qemu_command.h"
 #include "qemu_process.h"
+#include "qemu_postparse.h"
 #include "util/qemucaps.h"
 #include "util/error.h"
 #include "util/fileutil.h"
@@ -98,21 +99,7 @@ qemuDriverBusy(mvDaemon *daemon)
 int
 qemuDriverPostParse(mvDomainDef *def)
 {
-    g_autofree char *emuAlloc = NULL;
-    g_autoptr(mvQemuCaps) caps = NULL;
-    const char *emulator = def->emulator;
-
-    if (!emulator)
-        emulator = emuAlloc = mvQemuCapsFindEmulatorForArch(def->osArch ? def->osArch : "x86_64");
-    if (!emulator) {
-        mvReportError(MV_ERR_CONFIG_UNSUPPORTED,
-                      "unable to find any emulator to serve '%s' architecture",
-                      def->osArch ? def->osArch : "x86_64");
-        return -1;
-    }
-    if (!(caps = mvQemuCapsGet(emulator)))
-        return -1;
-    return qemuDomainDefPostParse(def, caps);
+    return qemuDefinePostParseProbe(def);
 }
 
 int

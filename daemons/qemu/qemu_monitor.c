@@ -164,6 +164,12 @@ qemuMonitorParseLine(const char *line, gsize len)
     end = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
 
+    if (!obj && jerr == json_tokener_success) {
+        g_autofree char *ex = qemuMonitorExcerpt(line, len);
+        mvReportError(MV_ERR_INTERNAL_ERROR,
+                      "QEMU monitor message '%s' is not a JSON object", ex);
+        return NULL;
+    }
     if (!obj || jerr != json_tokener_success) {
         g_autofree char *ex = qemuMonitorExcerpt(line, len);
         if (obj)
@@ -506,9 +512,11 @@ qemuMonitorIOHandle(qemuMonitor *mon, GIOCondition cond)
             mon->outfd = -1;
             cond |= G_IO_IN;
         }
+        if (mon->outbuf->len == 0)
+            g_cond_broadcast(&mon->cond);   /* a command may wait for the drain */
     }
 
-    if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))
+    if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR | G_IO_NVAL))
         rrc = qemuMonitorRead(mon, QEMU_MONITOR_READ_BUDGET);
 
     /* first everything complete that came before EOF or an error */
@@ -922,12 +930,13 @@ qemuMonitorSetCommandTimeout(qemuMonitor *mon, int timeoutMs)
 static int
 qemuMonitorCheckUsable(qemuMonitor *mon)
 {
-    if (mon->closed) {
-        mvReportError(MV_ERR_OPERATION_INVALID, "QEMU monitor was closed");
-        return -1;
-    }
+    /* the cause of death is more useful than a close that followed it */
     if (mon->dead) {
         mvErrorRestore(mvErrorCopy(mon->deadError));
+        return -1;
+    }
+    if (mon->closed) {
+        mvReportError(MV_ERR_OPERATION_INVALID, "QEMU monitor was closed");
         return -1;
     }
     return 0;
@@ -973,7 +982,7 @@ qemuMonitorSend(qemuMonitor *mon, const char *cmdname, json_object *cmdobj, int 
         }
     }
     if (qemuMonitorCheckUsable(mon) < 0) {
-        if (eof && !mon->closed && mon->deadIsEOF)
+        if (eof && mon->dead && mon->deadIsEOF)
             *eof = TRUE;
         goto unlock;
     }
@@ -1008,7 +1017,7 @@ qemuMonitorSend(qemuMonitor *mon, const char *cmdname, json_object *cmdobj, int 
         mon->msgReply = NULL;
         ret = 0;
     } else if (qemuMonitorCheckUsable(mon) < 0) {
-        if (eof && !mon->closed && mon->deadIsEOF)
+        if (eof && mon->dead && mon->deadIsEOF)
             *eof = TRUE;
     } else {
         mvReportError(MV_ERR_OPERATION_TIMEOUT,

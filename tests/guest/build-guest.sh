@@ -39,7 +39,6 @@ for t in apt-cache apt-get dpkg-deb gzip flock sha256sum sort; do
     command -v "$t" >/dev/null 2>&1 || die "required tool '$t' not found"
 done
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$1" || die "cannot create output directory $1"
 OUT=$(cd "$1" && pwd)
 CACHE="$OUT/cache"
@@ -54,9 +53,12 @@ QEMU_BIN=${MODVIRT_GUEST_QEMU:-$(command -v qemu-system-x86_64 || echo /usr/bin/
 
 # ---------------------------------------------------------------- packages --
 
-# Candidate version of a package, empty if apt does not know it.
-candidate() {
-    apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2; exit }' | sed 's/(none)//'
+# candidates PKG... -> "PKG VERSION" lines (one apt-cache call: each costs ~1 s);
+# VERSION is empty when apt has no installable version.
+candidates() {
+    apt-cache policy "$@" 2>/dev/null |
+        awk '/^[^ ].*:$/ { p = substr($0, 1, length($0) - 1) }
+             /^  Candidate:/ { v = $2; if (v == "(none)") v = ""; print p, v }'
 }
 
 pick_kernel() {
@@ -77,11 +79,9 @@ pick_kernel() {
     echo "$names" | sed 's/^linux-image-//' | sort -V | tail -n1 | sed 's/^/linux-image-/'
 }
 
-# fetch PKG -> prints path of the .deb in $CACHE (downloads when missing).
+# fetch_deb PKG VERSION -> prints path of the .deb in $CACHE (downloads when missing).
 fetch_deb() {
-    local pkg=$1 ver deb vfile
-    ver=$(candidate "$pkg")
-    [ -n "$ver" ] || die "apt knows no installable version of $pkg (try apt-get update)"
+    local pkg=$1 ver=$2 deb vfile
     vfile=${ver//:/%3a}
     deb=$(ls "$CACHE/${pkg}_${vfile}_"*.deb 2>/dev/null | head -n1 || true)
     if [ -z "$deb" ]; then
@@ -104,10 +104,11 @@ fetch_deb() {
 
 KPKG=$(pick_kernel)
 [ -n "$KPKG" ] || die "no linux-image-<version>-amd64 package known to apt (try apt-get update)"
-KVER=$(candidate "$KPKG")
-[ -n "$KVER" ] || die "kernel package $KPKG has no candidate version"
-BBVER=$(candidate busybox-static)
-[ -n "$BBVER" ] || die "busybox-static not known to apt (try apt-get update)"
+CANDS=$(candidates "$KPKG" busybox-static)
+KVER=$(echo "$CANDS" | awk -v p="$KPKG" '$1 == p { print $2 }')
+BBVER=$(echo "$CANDS" | awk '$1 == "busybox-static" { print $2 }')
+[ -n "$KVER" ] || die "apt knows no installable version of $KPKG (try apt-get update)"
+[ -n "$BBVER" ] || die "apt knows no installable version of busybox-static (try apt-get update)"
 
 # --------------------------------------------------------------- up to date? --
 
@@ -119,8 +120,8 @@ if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] && [ -s "$OUT/guest.xml.in"
     exit 0
 fi
 
-KDEB=$(fetch_deb "$KPKG")
-BBDEB=$(fetch_deb busybox-static)
+KDEB=$(fetch_deb "$KPKG" "$KVER")
+BBDEB=$(fetch_deb busybox-static "$BBVER")
 
 WORK=$(mktemp -d "$OUT/.work.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -273,7 +274,7 @@ EOF
 echo 'root:x:0:0:root:/root:/bin/sh' > "$ROOT/etc/passwd"
 echo 'root:x:0:' > "$ROOT/etc/group"
 
-# Reproducible archive: fixed mtimes, sorted names.
+# Fixed mtimes and sorted names (inode numbers still differ between builds).
 find "$ROOT" -exec touch -h -d @0 {} + 2>/dev/null || true
 (cd "$ROOT" && find . | LC_ALL=C sort | "$BB" cpio -o -H newc 2>/dev/null) | gzip -9 -n > "$WORK/initrd.img" ||
     die "creating the initramfs failed"

@@ -98,12 +98,14 @@ class Daemon:
     """
 
     def __init__(self, root=None, args=(), config=None, env=None,
-                 wait=True, timeout=15.0, binary=None):
+                 wait=True, timeout=15.0, binary=None,
+                 base_args=("--timeout", "0", "-v")):
         self.reference = is_reference()
         self.binary = binary or (LIBVIRTD if self.reference else daemon_binary())
         self.own_root = root is None
         self.root = root or tempfile.mkdtemp(prefix="modvirt-it-")
         self.args = list(args)
+        self.base_args = list(base_args)
         self.config = config
         self.env = env
         self.wait = wait
@@ -176,7 +178,7 @@ class Daemon:
     def command(self):
         if self.reference:
             return self._prepare_reference() + self.args
-        return [self.binary, "--timeout", "0", "-v"] + self.args
+        return [self.binary] + self.base_args + self.args
 
     def start(self):
         if not self.reference and not os.access(self.binary, os.X_OK):
@@ -204,6 +206,7 @@ class Daemon:
         if self.wait:
             try:
                 self.wait_socket(self.sock_rw, self.timeout)
+                self.wait_ready(self.timeout)
             except Exception:
                 self.stop()
                 raise
@@ -225,6 +228,16 @@ class Daemon:
                 time.sleep(0.05)
         raise DaemonError("socket %s did not appear within %ss\n%s"
                           % (path, timeout, self.log_tail()))
+
+    def wait_ready(self, timeout=15.0):
+        """The socket accepts; wait until a real client gets an answer
+        (libvirtd initialises its drivers after binding)."""
+        deadline = time.time() + timeout
+        while True:
+            rc, out, err = self.virsh("list", "--all", "--name", timeout=timeout)
+            if rc == 0 or time.time() > deadline or not self.alive():
+                return rc == 0
+            time.sleep(0.1)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -511,6 +524,7 @@ class DaemonTestCase(unittest.TestCase):
     daemon_args = ()
     daemon_config = None
     d = None
+    maxDiff = None
 
     @classmethod
     def setUpClass(cls):

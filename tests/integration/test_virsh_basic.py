@@ -554,6 +554,15 @@ class Mutations(DaemonTestCase):
 
 
 class Events(DaemonTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # warm up (libvirtd probes QEMU on the first define, which takes
+        # longer than the event timeout)
+        p = write_file(cls.d.root + "/warm.xml", domain_xml("ev-warm"))
+        cls.d.virsh("define", p)
+        cls.d.virsh("undefine", "ev-warm")
+
     def _event(self, *args, timeout="5"):
         return subprocess.Popen(
             [VIRSH, "-c", self.d.uri, "event"] + list(args) + ["--timeout", timeout],
