@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/uuid.h"
+#include "util/process.h"
 
 /* libvirt's public flag values */
 #define AFFECT_LIVE 1
@@ -494,6 +495,10 @@ mvRemoteDispatchDomainGetInfo(struct mvRpcCall *call, void *a, void *r)
     ret->memory = obj->def->currentMemoryKiB;
     ret->nrVirtCpu = obj->def->vcpusCurrent;
     ret->cpuTime = 0;
+    if (qemuDomainObjIsActive(obj) && obj->pid > 0) {
+        long long ns = mvProcessCpuTimeNs(obj->pid);
+        ret->cpuTime = ns > 0 ? ns : 0;
+    }
     qemuDomainObjEndAPI(&obj);
     return 0;
 }

@@ -82,9 +82,12 @@ static const mvRemoteDriver qemuRemoteDriver = {
     .getMaxVcpus = driverGetMaxVcpus,
 };
 
+/* Monitors are served by the main loop, which is not running yet during
+ * init: reattaching to guests and autostart happen in a thread. */
 static gpointer
-autostartThread(gpointer data)
+startupThread(gpointer data)
 {
+    qemuProcessReconnectAll();
     qemuProcessAutostartAll();
     return NULL;
 }
@@ -128,8 +131,7 @@ qemuDriverInit(mvDaemon *daemon)
     if (qemuDomainObjListLoadAll(drv->domains) < 0)
         return -1;
     mvRemoteInit(&qemuRemoteDriver, mvDaemonGetServer(daemon));
-    qemuProcessReconnectAll();
-    g_thread_unref(g_thread_new("autostart", autostartThread, NULL));
+    g_thread_unref(g_thread_new("qemu-startup", startupThread, NULL));
     MV_INFO("qemu driver ready: config %s, QEMU version %llu", drv->configDir, drv->qemuVersion);
     return 0;
 }

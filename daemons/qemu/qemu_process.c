@@ -585,6 +585,14 @@ qemuProcessStart(qemuDomainObj *obj, unsigned int flags)
     obj->mon = mon;
 
     qemuDomainObjEnterMonitor(obj);
+    /* with -no-shutdown QEMU pauses on guest poweroff and we apply
+     * on_poweroff; a guest reboot only needs help when it must not restart */
+    if (obj->def->onReboot && strcmp(obj->def->onReboot, "restart") != 0) {
+        json_object *act = json_object_new_object();
+        json_object_object_add(act, "reboot", json_object_new_string("shutdown"));
+        if (qemuMonitorCommand(mon, "set-action", act, NULL, 0) < 0)
+            mvErrorReset();
+    }
     if (qemuMonitorQueryChardev(mon, &ptys) < 0)
         ptys = NULL;
     qemuDomainObjExitMonitor(obj);
