@@ -296,12 +296,23 @@ def _workload(uri, pid, t_spawn, cfg, out):
               % (cfg["startup_timeout"], last))
         out.put(("done",))
         return
-    metric("startup_s", time.monotonic() - t_spawn)
+    metric("ready_s", time.monotonic() - t_spawn)
     try:
         metric("lib_version", conn.getLibVersion())
         metric("hv_version", conn.getVersion())
     except lv.libvirtError as e:
         error("startup", "getVersion: " + err_text(e))
+    # warm-up: one define + undefine, untimed, so that the QEMU capability
+    # probe (done lazily by either daemon) is not charged to a later phase
+    try:
+        t0 = time.monotonic()
+        name, xml = domain_xml(cfg["template"], cfg["dtype"], 99999)
+        xml = xml.replace(name, "bench-warmup")
+        conn.defineXML(xml).undefine()
+        metric("first_define_s", time.monotonic() - t0)
+        metric("startup_s", time.monotonic() - t_spawn)
+    except lv.libvirtError as e:
+        error("startup", "warm-up define: " + err_text(e))
 
     time.sleep(1.0)
     metric("rss_idle_kb", read_status_kb(pid, "VmRSS"))
@@ -684,7 +695,7 @@ def bench_daemon(daemon, args, cfg):
         log("   %s %s" % (daemon.label, stopped))
         if "SIGKILL" in stopped or "signal" in stopped and "SIGTERM" not in stopped:
             res["errors"].append(("stop", stopped))
-    if res["metrics"].get("startup_s") is None:
+    if res["metrics"].get("ready_s") is None:
         loud("%s never answered; last lines of %s:\n%s"
              % (daemon.label, daemon.logpath, tail(daemon.logpath)))
     return res
@@ -695,7 +706,9 @@ def bench_daemon(daemon, args, cfg):
 
 # key, label, unit, scale, better ('higher'/'lower'), format
 ROWS = [
-    ("startup_s", "start-up until ready", "s", 1, "lower", "%.2f"),
+    ("ready_s", "start-up until getVersion", "s", 1, "lower", "%.2f"),
+    ("first_define_s", "  first define (info)", "s", 1, None, "%.2f"),
+    ("startup_s", "start-up until defined 1", "s", 1, "lower", "%.2f"),
     ("rss_idle_kb", "RSS idle", "MiB", 1 / 1024, "lower", "%.1f"),
     ("rtt1_calls_per_s", "round trips, 1 connection", "calls/s", 1, "higher", "%.0f"),
     ("rtt1_p50_us", "  latency p50", "us", 1, "lower", "%.0f"),
@@ -916,7 +929,7 @@ def main():
                 d = None
             if d is not None:
                 r = bench_daemon(d, args, cfg)
-                if r["metrics"].get("startup_s") is None:
+                if r["metrics"].get("ready_s") is None:
                     loud("libvirtd could not be benchmarked (see above); "
                          "reporting our daemon only")
                 results.append(r)

@@ -130,21 +130,28 @@ mvXMLParseString(const char *xml, const char *docname)
     xmlParserCtxt *ctxt;
     xmlDoc *doc = NULL;
     size_t len;
+    /* libvirt reports parse errors in the domain of the object being parsed */
+    int from = !docname ? MV_FROM_XML :
+               strstr(docname, "domain") ? MV_FROM_DOMAIN :
+               strstr(docname, "network") ? MV_FROM_NETWORK :
+               strstr(docname, "storage") || strstr(docname, "volume") ? MV_FROM_STORAGE :
+               strstr(docname, "secret") ? MV_FROM_SECRET :
+               strstr(docname, "node_device") ? MV_FROM_NODEDEV : MV_FROM_XML;
 
     if (!xml) {
-        mvReportError(MV_ERR_INVALID_ARG, "%s", "missing XML document");
+        mvErrorReport(from, MV_ERR_INVALID_ARG, "%s", "missing XML document");
         return NULL;
     }
     len = strnlen(xml, (size_t)MV_XML_MAX_SIZE + 1);
     if (len > MV_XML_MAX_SIZE) {
-        mvReportError(MV_ERR_XML_ERROR, "document is larger than %d bytes",
+        mvErrorReport(from, MV_ERR_XML_ERROR, "document is larger than %d bytes",
                       MV_XML_MAX_SIZE);
         return NULL;
     }
 
     if (!(ctxt = xmlNewParserCtxt()) || !ctxt->sax) {
         xmlFreeParserCtxt(ctxt);
-        mvReportError(MV_ERR_NO_MEMORY, NULL);
+        mvErrorReport(from, MV_ERR_NO_MEMORY, NULL);
         return NULL;
     }
     ctxt->_private = &data;
@@ -165,23 +172,23 @@ mvXMLParseString(const char *xml, const char *docname)
                             XML_PARSE_NOXINCNODE);
 
     if (data.refused) {
-        mvReportError(MV_ERR_XML_ERROR, "%s", data.refused);
+        mvErrorReport(from, MV_ERR_XML_ERROR, "%s", data.refused);
         goto error;
     }
     if (!doc || !ctxt->wellFormed) {
         if (data.detail)
-            mvReportError(MV_ERR_XML_DETAIL, "%s", data.detail);
+            mvErrorReport(from, MV_ERR_XML_DETAIL, "%s", data.detail);
         else
-            mvReportError(MV_ERR_XML_ERROR, "%s", "failed to parse xml document");
+            mvErrorReport(from, MV_ERR_XML_ERROR, "%s", "failed to parse xml document");
         goto error;
     }
     if (doc->intSubset || doc->extSubset) {
-        mvReportError(MV_ERR_XML_ERROR, "%s",
+        mvErrorReport(from, MV_ERR_XML_ERROR, "%s",
                       "document type declarations are not allowed");
         goto error;
     }
     if (!xmlDocGetRootElement(doc)) {
-        mvReportError(MV_ERR_INTERNAL_ERROR, "%s", "missing root element");
+        mvErrorReport(from, MV_ERR_INTERNAL_ERROR, "%s", "missing root element");
         goto error;
     }
     g_free(data.detail);

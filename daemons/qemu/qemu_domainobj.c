@@ -299,7 +299,7 @@ qemuDomainObjListDefine(qemuDomainObjList *list, mvDomainDef *def, gboolean *add
     if (obj) {
         g_mutex_lock(&obj->lock);
         if (strcmp(obj->def->name, def->name) != 0) {
-            mvReportError(MV_ERR_OPERATION_FAILED,
+            mvErrorReport(MV_FROM_DOMAIN, MV_ERR_OPERATION_FAILED,
                           "domain '%s' is already defined with uuid %s",
                           obj->def->name, uuidstr);
             g_mutex_unlock(&obj->lock);
@@ -327,7 +327,7 @@ qemuDomainObjListDefine(qemuDomainObjList *list, mvDomainDef *def, gboolean *add
     if (byName) {
         char other[MV_UUID_STRING_BUFLEN];
         mvUUIDFormat(byName->def->uuid, other);
-        mvReportError(MV_ERR_OPERATION_FAILED, "domain '%s' already exists with uuid %s",
+        mvErrorReport(MV_FROM_DOMAIN, MV_ERR_OPERATION_FAILED, "domain '%s' already exists with uuid %s",
                       def->name, other);
         g_mutex_unlock(&list->lock);
         return NULL;
@@ -568,10 +568,10 @@ qemuDomainObjListAddTransient(qemuDomainObjList *list, mvDomainDef *def)
     if ((obj = g_hash_table_lookup(list->byUUID, uuidstr))) {
         g_mutex_lock(&obj->lock);
         if (strcmp(obj->def->name, def->name) != 0)
-            mvReportError(MV_ERR_OPERATION_FAILED, "domain '%s' is already defined with uuid %s",
+            mvErrorReport(MV_FROM_DOMAIN, MV_ERR_OPERATION_FAILED, "domain '%s' is already defined with uuid %s",
                           obj->def->name, uuidstr);
         else if (qemuDomainObjIsActive(obj))
-            mvReportError(MV_ERR_OPERATION_INVALID, "domain '%s' is already active",
+            mvErrorReport(MV_FROM_DOMAIN, MV_ERR_OPERATION_INVALID, "domain '%s' is already active",
                           obj->def->name);
         else {
             /* an inactive persistent domain of that name: start it with this XML */
@@ -590,7 +590,7 @@ qemuDomainObjListAddTransient(qemuDomainObjList *list, mvDomainDef *def)
     if ((obj = g_hash_table_lookup(list->byName, def->name))) {
         char other[MV_UUID_STRING_BUFLEN];
         mvUUIDFormat(obj->def->uuid, other);
-        mvReportError(MV_ERR_OPERATION_FAILED, "domain '%s' already exists with uuid %s",
+        mvErrorReport(MV_FROM_DOMAIN, MV_ERR_OPERATION_FAILED, "domain '%s' already exists with uuid %s",
                       def->name, other);
         g_mutex_unlock(&list->lock);
         return NULL;

@@ -84,7 +84,7 @@ mvRemoteConnect(struct mvRpcCall *call)
 {
     mvConnect *conn = mvRpcClientGetPriv(call->client);
     if (!conn || !conn->opened) {
-        mvReportError(MV_ERR_INTERNAL_ERROR, "%s", "connection not open");
+        mvReportError(MV_ERR_INTERNAL_ERROR, "%s", "hypervisor connection not open");
         return NULL;
     }
     return conn;

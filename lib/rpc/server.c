@@ -265,7 +265,7 @@ jobRun(gpointer data, gpointer user_data)
         if (proc)
             mvErrorReport(fromForApi(proc->api), MV_ERR_NO_SUPPORT, "%s", proc->api);
         else
-            mvReportError(MV_ERR_NO_SUPPORT, "unknown procedure: %d", hdr.proc);
+            mvReportError(MV_ERR_RPC, "unknown procedure: %d", hdr.proc);
         goto error;
     }
     if ((proc->flags & MV_PROC_WRITE) && client->readonly) {
@@ -407,7 +407,7 @@ clientHandleMessage(mvRpcClient *client, mvRpcMessage *msg)
 
     prog = serverFindProgram(srv, msg->header.prog, msg->header.vers);
     if (!prog) {
-        mvReportError(MV_ERR_RPC, "cannot find program %d version %d",
+        mvReportError(MV_ERR_RPC, "Cannot find program %d version %d",
                       msg->header.prog, msg->header.vers);
         goto error;
     }

@@ -441,6 +441,23 @@ mvConfReadString(const char *content, const char *name)
 
 /* ---- getters ------------------------------------------------------------ */
 
+int mvConfGetEntryLine(mvConf *conf, const char *key);
+
+/* "FILE:LINE" of @key for error messages (libvirt names only the file; the
+ * line number tells the admin where to look). */
+static const char *
+confWhere(mvConf *conf, const char *key)
+{
+    static __thread char buf[4200];
+    int line = mvConfGetEntryLine(conf, key);
+
+    if (line > 0)
+        g_snprintf(buf, sizeof(buf), "%s:%d", conf->filename, line);
+    else
+        g_snprintf(buf, sizeof(buf), "%s", conf->filename);
+    return buf;
+}
+
 /* The first entry wins, as in libvirt. */
 static mvConfValue *
 mvConfLookup(mvConf *conf, const char *key)
@@ -467,7 +484,7 @@ mvConfGetString(mvConf *conf, const char *key, char **value)
         return 0;
     if (val->type != MV_CONF_VAL_STRING) {
         mvReportError(MV_ERR_INTERNAL_ERROR,
-                      "%s: expected a string for '%s' parameter", conf->filename, key);
+                      "%s: expected a string for '%s' parameter", confWhere(conf, key), key);
         return -1;
     }
     g_free(*value);
@@ -486,14 +503,14 @@ mvConfGetInt(mvConf *conf, const char *key, int *value)
     if (val->type != MV_CONF_VAL_NEG && val->type != MV_CONF_VAL_POS) {
         mvReportError(MV_ERR_INTERNAL_ERROR,
                       "%s: expected a signed integer for '%s' parameter",
-                      conf->filename, key);
+                      confWhere(conf, key), key);
         return -1;
     }
     if ((val->type == MV_CONF_VAL_POS && val->mag > (guint64)INT_MAX) ||
         (val->type == MV_CONF_VAL_NEG && val->mag > (guint64)INT_MAX + 1)) {
         mvReportError(MV_ERR_INTERNAL_ERROR,
                       "%s: value for '%s' parameter must be in range %d:%d",
-                      conf->filename, key, INT_MIN, INT_MAX);
+                      confWhere(conf, key), key, INT_MIN, INT_MAX);
         return -1;
     }
     if (val->type == MV_CONF_VAL_NEG)
@@ -514,13 +531,13 @@ mvConfGetUInt(mvConf *conf, const char *key, unsigned int *value)
     if (val->type != MV_CONF_VAL_POS) {
         mvReportError(MV_ERR_INTERNAL_ERROR,
                       "%s: expected an unsigned integer for '%s' parameter",
-                      conf->filename, key);
+                      confWhere(conf, key), key);
         return -1;
     }
     if (val->mag > UINT_MAX) {
         mvReportError(MV_ERR_INTERNAL_ERROR,
                       "%s: value for '%s' parameter must be in range 0:%u",
-                      conf->filename, key, UINT_MAX);
+                      confWhere(conf, key), key, UINT_MAX);
         return -1;
     }
     *value = (unsigned int)val->mag;
@@ -537,12 +554,12 @@ mvConfGetBool(mvConf *conf, const char *key, gboolean *value)
         return 0;
     if (val->type != MV_CONF_VAL_POS) {
         mvReportError(MV_ERR_INTERNAL_ERROR,
-                      "%s: expected a bool for '%s' parameter", conf->filename, key);
+                      "%s: expected a bool for '%s' parameter", confWhere(conf, key), key);
         return -1;
     }
     if (val->mag > 1) {
         mvReportError(MV_ERR_INTERNAL_ERROR,
-                      "%s: value for '%s' parameter must be 0 or 1", conf->filename, key);
+                      "%s: value for '%s' parameter must be 0 or 1", confWhere(conf, key), key);
         return -1;
     }
     *value = val->mag == 1;
@@ -568,7 +585,7 @@ mvConfGetStringList(mvConf *conf, const char *key, char ***values)
     if (val->type != MV_CONF_VAL_LIST) {
         mvReportError(MV_ERR_INTERNAL_ERROR,
                       "%s: expected a string or string list for '%s' parameter",
-                      conf->filename, key);
+                      confWhere(conf, key), key);
         return -1;
     }
     for (i = 0; i < val->list->len; i++) {
@@ -576,7 +593,7 @@ mvConfGetStringList(mvConf *conf, const char *key, char ***values)
         if (item->type != MV_CONF_VAL_STRING) {
             mvReportError(MV_ERR_CONF_SYNTAX,
                           "%s: expected a string list for '%s' parameter",
-                          conf->filename, key);
+                          confWhere(conf, key), key);
             return -1;
         }
     }
@@ -633,7 +650,7 @@ mvConfGetPerms(mvConf *conf, const char *key, unsigned int *mode)
     case MV_CONF_VAL_LIST:
     default:
         mvReportError(MV_ERR_INTERNAL_ERROR,
-                      "%s: expected a string for '%s' parameter", conf->filename, key);
+                      "%s: expected a string for '%s' parameter", confWhere(conf, key), key);
         return -1;
     }
     if (!mvConfParseOctal(text, &m)) {
