@@ -252,35 +252,35 @@ START_TEST(test_type_errors)
     } while (0)
 
     EXPECT(mvConfGetString(conf, "group", &s), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: expected a string for 'group' parameter");
+           "internal error: /etc/libvirt/virtqemud.conf:1: expected a string for 'group' parameter");
     EXPECT(mvConfGetString(conf, "list", &s), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: expected a string for 'list' parameter");
+           "internal error: /etc/libvirt/virtqemud.conf:13: expected a string for 'list' parameter");
     EXPECT(mvConfGetUInt(conf, "neg", &u), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: expected an unsigned integer for 'neg' parameter");
+           "internal error: /etc/libvirt/virtqemud.conf:2: expected an unsigned integer for 'neg' parameter");
     EXPECT(mvConfGetUInt(conf, "big", &u), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: value for 'big' parameter must be in range 0:4294967295");
+           "internal error: /etc/libvirt/virtqemud.conf:3: value for 'big' parameter must be in range 0:4294967295");
     EXPECT(mvConfGetUInt(conf, "str", &u), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: expected an unsigned integer for 'str' parameter");
+           "internal error: /etc/libvirt/virtqemud.conf:8: expected an unsigned integer for 'str' parameter");
     EXPECT(mvConfGetInt(conf, "bigint", &i), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: value for 'bigint' parameter must be in range -2147483648:2147483647");
+           "internal error: /etc/libvirt/virtqemud.conf:4: value for 'bigint' parameter must be in range -2147483648:2147483647");
     EXPECT(mvConfGetInt(conf, "smallint", &i), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: value for 'smallint' parameter must be in range -2147483648:2147483647");
+           "internal error: /etc/libvirt/virtqemud.conf:5: value for 'smallint' parameter must be in range -2147483648:2147483647");
     EXPECT(mvConfGetInt(conf, "str", &i), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: expected a signed integer for 'str' parameter");
+           "internal error: /etc/libvirt/virtqemud.conf:8: expected a signed integer for 'str' parameter");
     EXPECT(mvConfGetBool(conf, "two", &b), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: value for 'two' parameter must be 0 or 1");
+           "internal error: /etc/libvirt/virtqemud.conf:7: value for 'two' parameter must be 0 or 1");
     EXPECT(mvConfGetBool(conf, "neg", &b), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: expected a bool for 'neg' parameter");
+           "internal error: /etc/libvirt/virtqemud.conf:2: expected a bool for 'neg' parameter");
     EXPECT(mvConfGetStringList(conf, "group", &list), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: expected a string or string list for 'group' parameter");
+           "internal error: /etc/libvirt/virtqemud.conf:1: expected a string or string list for 'group' parameter");
     EXPECT(mvConfGetStringList(conf, "mixed", &list), MV_ERR_CONF_SYNTAX,
-           "configuration file syntax error: /etc/libvirt/virtqemud.conf: expected a string list for 'mixed' parameter");
+           "configuration file syntax error: /etc/libvirt/virtqemud.conf:9: expected a string list for 'mixed' parameter");
     EXPECT(mvConfGetPerms(conf, "perm_bad", &u), MV_ERR_INTERNAL_ERROR,
            "internal error: Failed to parse mode '0778'");
     EXPECT(mvConfGetPerms(conf, "perm_big", &u), MV_ERR_INTERNAL_ERROR,
            "internal error: Failed to parse mode '017777'");
     EXPECT(mvConfGetPerms(conf, "perm_neg", &u), MV_ERR_INTERNAL_ERROR,
-           "internal error: /etc/libvirt/virtqemud.conf: expected a string for 'perm_neg' parameter");
+           "internal error: /etc/libvirt/virtqemud.conf:12: expected a string for 'perm_neg' parameter");
 #undef EXPECT
     ck_assert_ptr_null(list);
 
