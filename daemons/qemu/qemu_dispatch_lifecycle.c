@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "qemu_driver.h"
 #include "qemu_monitor.h"
+#include "qemu_agent.h"
 #include "qemu_process.h"
 #include "remote/remote.h"
 #include "rpc/stream.h"
@@ -247,12 +248,6 @@ domainShutdown(struct mvRpcCall *call, remote_nonnull_domain *dom, unsigned int 
         goto cleanup;
     }
     if (flags == SHUTDOWN_GUEST_AGENT) {
-        extern int qemuAgentShutdown(qemuDomainObj *obj, gboolean reboot) __attribute__((weak));
-        if (!qemuAgentShutdown) {
-            mvReportError(MV_ERR_AGENT_UNRESPONSIVE, "%s",
-                          "QEMU guest agent is not configured");
-            goto cleanup;
-        }
         rc = qemuAgentShutdown(obj, reboot);
         goto cleanup;
     }
