@@ -3,9 +3,10 @@
 #include "remote/remote.h"
 #include "remote_proctable.h"
 #include "admin_proctable.h"
+#include "qemu_proctable.h"
 #include "qemu_driver.h"
 
-static const mvProgramInfo *const programs[] = { &mvRemoteProgram, NULL };
+static const mvProgramInfo *const programs[] = { &mvRemoteProgram, &mvQemuProgram, NULL };
 static const mvProgramInfo *const adminPrograms[] = { &mvAdminProgram, NULL };
 
 static const mvDaemonSpec spec = {

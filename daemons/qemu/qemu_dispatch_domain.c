@@ -12,6 +12,9 @@
 #include "util/uuid.h"
 #include "util/process.h"
 
+int qemuDomainSetMemoryLive(qemuDomainObj *obj, unsigned long long kib);
+int qemuDomainSetVcpusLive(qemuDomainObj *obj, unsigned int nvcpus);
+
 /* libvirt's public flag values */
 #define AFFECT_LIVE 1
 #define AFFECT_CONFIG 2
@@ -813,13 +816,16 @@ domainSetMemory(struct mvRpcCall *call, remote_nonnull_domain *dom, unsigned lon
         if (m.maximum) {
             mvReportError(MV_ERR_OPERATION_INVALID, "%s",
                           "cannot resize the maximum memory on an active domain");
-        } else {
-            mvReportError(MV_ERR_OPERATION_UNSUPPORTED, "%s",
-                          "Unable to change memory of active domain without the balloon device and guest OS balloon driver");
+            goto cleanup;
         }
-        goto cleanup;
+        if ((flags & AFFECT_CONFIG) && kib > qemuDomainObjGetPersistentDef(obj)->memoryKiB) {
+            mvReportError(MV_ERR_INVALID_ARG, "%s", "cannot set memory higher than max memory");
+            goto cleanup;
+        }
+        if (qemuDomainSetMemoryLive(obj, kib) < 0)
+            goto cleanup;
     }
-    if (changeConfig(obj, applyMemory, &m) < 0)
+    if ((flags & AFFECT_CONFIG) && changeConfig(obj, applyMemory, &m) < 0)
         goto cleanup;
     rc = 0;
  cleanup:
@@ -902,11 +908,15 @@ domainSetVcpus(struct mvRpcCall *call, remote_nonnull_domain *dom, unsigned int 
         goto cleanup;
     }
     if (flags & AFFECT_LIVE) {
-        mvReportError(MV_ERR_OPERATION_UNSUPPORTED, "%s",
-                      "changing the vcpu count of a running domain is not supported yet");
-        goto cleanup;
+        if (v.maximum) {
+            mvReportError(MV_ERR_OPERATION_UNSUPPORTED, "%s",
+                          "maximum vcpu count of a live domain can't be modified");
+            goto cleanup;
+        }
+        if (qemuDomainSetVcpusLive(obj, n) < 0)
+            goto cleanup;
     }
-    if (changeConfig(obj, applyVcpus, &v) < 0)
+    if ((flags & AFFECT_CONFIG) && changeConfig(obj, applyVcpus, &v) < 0)
         goto cleanup;
     rc = 0;
  cleanup:

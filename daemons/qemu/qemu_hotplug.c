@@ -35,6 +35,34 @@
 
 #define VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED 15
 
+/* lib/netlink needs libnl-route-3.  Until the build links it (and defines
+ * MODVIRT_HAVE_LIBNL), its functions are weak references here, so
+ * virtqemud still links and interfaces needing a tap report an error. */
+#ifndef MODVIRT_HAVE_LIBNL
+# pragma weak mvNetDevTapCreate
+# pragma weak mvNetDevTapCreateInBridge
+# pragma weak mvNetDevIsBridge
+# pragma weak mvNetDevGetMTU
+# pragma weak mvNetDevExists
+# pragma weak mvNetDevBridgeRemovePort
+# pragma weak mvNetDevDelete
+static gboolean
+netlinkAvailable(void)
+{
+    return mvNetDevTapCreate != NULL && mvNetDevTapCreateInBridge != NULL &&
+           mvNetDevIsBridge != NULL && mvNetDevGetMTU != NULL && mvNetDevExists != NULL &&
+           mvNetDevBridgeRemovePort != NULL && mvNetDevDelete != NULL;
+}
+#else
+static gboolean
+netlinkAvailable(void)
+{
+    return TRUE;
+}
+#endif
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_object, json_object_put)
+
 static gboolean
 strEq(const char *a, const char *b)
 {
@@ -709,8 +737,11 @@ monAddDiskNodes(qemuMonitor *mon, const char *domname, const mvDomainDiskDef *d,
         return -1;
     if (qemuMonitorBlockdevAdd(mon, diskFormatProps(d, idx)) < 0) {
         g_autoptr(mvError) err = mvErrorSteal();
-        if (qemuMonitorBlockdevDel(mon, storage) < 0)
-            warnAndReset(&(mvDomainDef){ .name = (char *)domname }, "blockdev-del");
+        if (qemuMonitorBlockdevDel(mon, storage) < 0) {
+            g_autoptr(mvError) err2 = mvErrorSteal();
+            MV_WARN("domain %s: blockdev-del %s: %s", domname, storage,
+                    err2 ? err2->message : "?");
+        }
         mvErrorRestore(g_steal_pointer(&err));
         return -1;
     }
@@ -892,6 +923,33 @@ changeMedia(qemuDomainObj *obj, mvDomainDiskDef *orig, const mvDomainDiskDef *di
 
 /* ---- interfaces -------------------------------------------------------------- */
 
+/* Names of the taps this process created (only those are ever deleted: a
+ * <target dev> naming somebody else's interface must survive a failed
+ * start).  Taps are not persistent, so the ones of guests found again
+ * after a restart vanish with their QEMU anyway. */
+static GMutex tapsLock;
+static GHashTable *createdTaps;
+
+static void
+tapRegister(const char *ifname)
+{
+    g_mutex_lock(&tapsLock);
+    if (!createdTaps)
+        createdTaps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_add(createdTaps, g_strdup(ifname));
+    g_mutex_unlock(&tapsLock);
+}
+
+static gboolean
+tapUnregister(const char *ifname)
+{
+    gboolean had;
+    g_mutex_lock(&tapsLock);
+    had = createdTaps && g_hash_table_remove(createdTaps, ifname);
+    g_mutex_unlock(&tapsLock);
+    return had;
+}
+
 static gboolean
 netTapIsManaged(const mvDomainNetDef *net)
 {
@@ -904,7 +962,15 @@ static int
 netCreateTap(mvDomainNetDef *net, int *fd)
 {
     unsigned int flags = netIsVirtio(net) ? MV_NETDEV_TAP_VNET_HDR : 0;
-    char *ifname = g_strdup(net->ifname);
+    char *ifname;
+
+    if (!netlinkAvailable()) {
+        mvReportError(MV_ERR_OPERATION_UNSUPPORTED,
+                      "interface type '%s' needs tap support, which this virtqemud was built "
+                      "without (libnl)", net->type);
+        return -1;
+    }
+    ifname = g_strdup(net->ifname);
 
     if (strEq(net->type, "bridge")) {
         if (!mvNetDevIsBridge(net->source) && mvNetDevGetMTU(net->source) < 0) {
@@ -932,18 +998,20 @@ netCreateTap(mvDomainNetDef *net, int *fd)
     }
     g_free(net->ifname);
     net->ifname = ifname;
+    if (netTapIsManaged(net))
+        tapRegister(ifname);
     return 0;
 }
 
 static void
 netReleaseTap(const mvDomainNetDef *net)
 {
-    if (!netUsesTap(net) || !net->ifname)
+    if (!netUsesTap(net) || !net->ifname || !tapUnregister(net->ifname))
         return;
     if (strEq(net->type, "bridge") && mvNetDevExists(net->ifname) &&
         mvNetDevBridgeRemovePort(net->source, net->ifname) < 0)
         mvErrorReset();
-    if (netTapIsManaged(net) && mvNetDevExists(net->ifname) && mvNetDevDelete(net->ifname) < 0)
+    if (mvNetDevExists(net->ifname) && mvNetDevDelete(net->ifname) < 0)
         mvErrorReset();
 }
 
@@ -1419,7 +1487,6 @@ configUpdate(qemuDomainObj *obj, const char *xml)
             xmlNode *s = mvXMLChild(nd->dev.node, "source");
             xmlNode *copy = s ? xmlDocCopyNode(s, orig->dev.node->doc, 1) : NULL;
             if (copy) {
-                xmlSetProp(copy, BAD_CAST "index", NULL);
                 xmlUnsetProp(copy, BAD_CAST "index");
                 xmlAddChild(orig->dev.node, copy);
             }
