@@ -28,18 +28,74 @@ mvDomainQemuNs(const mvDomainDef *def)
     return mvDomainHolder(def)->nsDef;
 }
 
-mvDomainDef *
-mvDomainDefNew(void)
+/* Element and attribute names of domain XML, shared read-only by every
+ * parsed domain document's dictionary (built once, never modified after). */
+static gpointer
+mvDomainNamesInit(gpointer data G_GNUC_UNUSED)
+{
+    xmlDict *dict = xmlDictCreate();
+#define ADD(s) do { if (s) xmlDictLookup(dict, BAD_CAST(s), -1); } while (0)
+    if (!dict)
+        return NULL;
+    ADD("domain");
+    ADD("devices");
+    ADD("emulator");
+    for (size_t i = 0; mvDomainTopOrder[i]; i++)
+        ADD(mvDomainTopOrder[i]);
+    for (size_t i = 0; mvDomainQemuOrder[i]; i++)
+        ADD(mvDomainQemuOrder[i]);
+    for (int k = 0; k < MV_DOMAIN_DEVICE_LAST; k++)
+        ADD(mvDomainDeviceKindToString(k));
+    for (const mvXMLOrderRule *r = mvDomainOrderRules; r->name; r++) {
+        ADD(r->parent);
+        ADD(r->name);
+        for (size_t i = 0; r->attrs && r->attrs[i]; i++)
+            ADD(r->attrs[i]);
+        for (size_t i = 0; r->children && r->children[i]; i++)
+            ADD(r->children[i]);
+    }
+#undef ADD
+    return dict;
+}
+
+static xmlDict *
+mvDomainNames(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    return g_once(&once, mvDomainNamesInit, NULL);
+}
+
+/* A definition whose nodes live in @doc (which it takes); @doc's root
+ * element, if any, is detached (not freed) and replaced by the holder. */
+static mvDomainDef *
+mvDomainDefNewInDoc(xmlDoc *doc)
 {
     mvDomainDef *def = g_new0(mvDomainDef, 1);
-    xmlNode *holder;
+    xmlNode *holder, *c, *next;
     def->id = -1;
-    def->doc = xmlNewDoc(BAD_CAST "1.0");
+    def->doc = doc;
     holder = xmlNewDocNode(def->doc, NULL, BAD_CAST "domain", NULL);
     xmlDocSetRootElement(def->doc, holder);
+    /* comments and PIs around the parsed root are of no use */
+    for (c = doc->children; c; c = next) {
+        next = c->next;
+        if (c != holder) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+    }
     xmlNewNs(holder, BAD_CAST MV_DOMAIN_QEMU_NS, BAD_CAST "qemu");
     def->extra = g_ptr_array_new();
     return def;
+}
+
+mvDomainDef *
+mvDomainDefNew(void)
+{
+    xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+    /* names of the nodes created or copied in are shared, as in parsed ones */
+    doc->dict = xmlDictCreateSub(mvDomainNames());
+    return mvDomainDefNewInDoc(doc);
 }
 
 static void
@@ -91,9 +147,63 @@ xmlNode *
 mvDomainCopyNode(const xmlNode *node, xmlDoc *doc)
 {
     xmlNode *copy = xmlDocCopyNode((xmlNode *)node, doc, 1);
-    if (copy)
+    if (copy) {
         mvXMLStripBlanks(copy);
+        mvXMLCompact(copy);
+    }
     return copy;
+}
+
+/* TRUE when @ns is declared on @node or an ancestor of it up to @top. */
+static gboolean
+mvXMLNsInScope(const xmlNode *node, const xmlNode *top, const xmlNs *ns)
+{
+    for (; node; node = node->parent) {
+        for (const xmlNs *d = node->nsDef; d; d = d->next)
+            if (d == ns)
+                return TRUE;
+        if (node == top)
+            break;
+    }
+    for (const xmlNs *d = node && node->doc ? node->doc->oldNs : NULL; d; d = d->next)
+        if (d == ns)
+            return TRUE;
+    return FALSE;
+}
+
+/* TRUE when every namespace used in @top's subtree is declared inside it
+ * (so that it can be detached from its ancestors as it is). */
+static gboolean
+mvXMLNsSelfContained(const xmlNode *node, const xmlNode *top)
+{
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            goto next;
+        if (node->ns && !mvXMLNsInScope(node, top, node->ns))
+            return FALSE;
+        for (const xmlAttr *a = node->properties; a; a = a->next)
+            if (a->ns && !mvXMLNsInScope(node, top, a->ns))
+                return FALSE;
+        if (!mvXMLNsSelfContained(node->children, top))
+            return FALSE;
+     next:
+        if (node == top)
+            break;
+    }
+    return TRUE;
+}
+
+/* @node for keeping in @def: when @adopt and it is already in def->doc,
+ * detached from the parsed tree and stripped of blanks in place (no copy);
+ * otherwise a stripped copy. */
+static xmlNode *
+mvDomainTakeNode(mvDomainDef *def, xmlNode *node, gboolean adopt)
+{
+    if (!adopt || node->doc != def->doc || !mvXMLNsSelfContained(node, node))
+        return mvDomainCopyNode(node, def->doc);
+    xmlUnlinkNode(node);
+    mvXMLStripBlanks(node);
+    return node;
 }
 
 /* ===================================================================== */
@@ -340,7 +450,7 @@ mvDomainParseVcpu(mvDomainDef *def, xmlNode *n)
 }
 
 static int
-mvDomainParseOs(mvDomainDef *def, const xmlNode *src)
+mvDomainParseOs(mvDomainDef *def, xmlNode *src, gboolean adopt)
 {
     xmlNode *type;
     g_autofree char *osType = NULL;
@@ -350,7 +460,7 @@ mvDomainParseOs(mvDomainDef *def, const xmlNode *src)
         mvReportError(MV_ERR_XML_ERROR, "%s", "an os <type> must be specified");
         return -1;
     }
-    def->os = mvDomainCopyNode(src, def->doc);
+    def->os = mvDomainTakeNode(def, src, adopt);
     type = mvXMLChild(def->os, "type");
     osType = mvNonEmpty(mvXMLContent(type));
     if (!osType) {
@@ -471,14 +581,16 @@ mvDomainIsQemuElement(const xmlNode *n)
 }
 
 static int
-mvDomainParseDevices(mvDomainDef *def, const xmlNode *devices, unsigned int flags)
+mvDomainParseDevices(mvDomainDef *def, xmlNode *devices, unsigned int flags, gboolean adopt)
 {
+    xmlNode *next;
     if (!devices)
         return 0;
-    for (xmlNode *c = devices->children; c; c = c->next) {
+    for (xmlNode *c = devices->children; c; c = next) {
         int kind;
         xmlNode *copy;
         mvDomainDeviceDef *dev;
+        next = c->next;
         if (c->type != XML_ELEMENT_NODE || c->ns)
             continue;
         if (mvXMLNodeIs(c, "emulator")) {
@@ -488,7 +600,7 @@ mvDomainParseDevices(mvDomainDef *def, const xmlNode *devices, unsigned int flag
         }
         if ((kind = mvDomainDeviceKindFromString((const char *)c->name)) < 0)
             continue;   /* libvirt ignores unknown device elements */
-        copy = mvDomainCopyNode(c, def->doc);
+        copy = mvDomainTakeNode(def, c, adopt);
         if (!(dev = mvDomainDeviceParseNode(copy, kind, flags)))
             return -1;
         mvDomainDefAppendDevice(def, dev);
@@ -603,30 +715,35 @@ mvDomainFirstChild(const xmlNode *root, const char *name)
     return mvXMLChild(root, name);
 }
 
-mvDomainDef *
-mvDomainDefParseNode(xmlNode *root, unsigned int flags)
+static int
+mvDomainCheckRoot(const xmlNode *root)
 {
-    g_autoptr(mvDomainDef) def = NULL;
-    xmlNode *n;
-    g_autofree char *id = NULL;
-
     if (!root || root->type != XML_ELEMENT_NODE || !mvXMLNodeIs(root, "domain")) {
         mvErrorReport(MV_FROM_XML, MV_ERR_XML_ERROR, "expecting root element of 'domain', not '%s'",
                       root ? (const char *)root->name : "");
-        return NULL;
+        return -1;
     }
-    def = mvDomainDefNew();
+    return 0;
+}
+
+/* Fill @def from <domain> @root.  With @adopt, @root is a detached tree of
+ * def->doc and the subtrees kept are moved out of it rather than copied. */
+static int
+mvDomainDefParseBody(mvDomainDef *def, xmlNode *root, unsigned int flags, gboolean adopt)
+{
+    xmlNode *n, *next;
+    g_autofree char *id = NULL;
 
     def->virtType = mvXMLProp(root, "type");
     if (!def->virtType) {
         mvReportError(MV_ERR_INTERNAL_ERROR, "%s", "missing domain type attribute");
-        return NULL;
+        return -1;
     }
     if (!(flags & MV_DOMAIN_DEF_PARSE_INACTIVE) && (id = mvXMLProp(root, "id"))) {
         int v;
         if (mvStrToInt(id, 10, &v) < 0 || v < -1) {
             mvReportError(MV_ERR_XML_ERROR, "invalid domain id '%s'", id);
-            return NULL;
+            return -1;
         }
         def->id = v;
     }
@@ -634,12 +751,12 @@ mvDomainDefParseNode(xmlNode *root, unsigned int flags)
     /* identity */
     def->name = mvNonEmpty(mvXMLContent(mvDomainFirstChild(root, "name")));
     if (mvDomainNameCheck(def->name) < 0)
-        return NULL;
+        return -1;
     if ((n = mvDomainFirstChild(root, "uuid"))) {
         g_autofree char *s = g_strstrip(mvXMLContent(n));
         if (mvUUIDParse(s, def->uuid) < 0) {
             mvReportError(MV_ERR_INTERNAL_ERROR, "%s", "malformed uuid element");
-            return NULL;
+            return -1;
         }
     } else {
         mvUUIDGenerate(def->uuid);
@@ -651,7 +768,7 @@ mvDomainDefParseNode(xmlNode *root, unsigned int flags)
         if (s) {
             if (mvUUIDParse(s, g) < 0) {
                 mvReportError(MV_ERR_INTERNAL_ERROR, "%s", "malformed genid element");
-                return NULL;
+                return -1;
             }
         } else {
             mvUUIDGenerate(g);
@@ -661,54 +778,55 @@ mvDomainDefParseNode(xmlNode *root, unsigned int flags)
     def->title = mvNonEmpty(mvXMLContent(mvDomainFirstChild(root, "title")));
     if (def->title && strchr(def->title, '\n')) {
         mvReportError(MV_ERR_XML_ERROR, "%s", "Domain title can't contain newlines");
-        return NULL;
+        return -1;
     }
     def->description = mvNonEmpty(mvXMLContent(mvDomainFirstChild(root, "description")));
     if ((n = mvDomainFirstChild(root, "metadata"))) {
-        def->metadata = mvDomainCopyNode(n, def->doc);
+        def->metadata = mvDomainTakeNode(def, n, adopt);
         mvDomainSanitizeMetadata(def->metadata);
     }
 
     /* memory */
     if ((n = mvDomainFirstChild(root, "memory"))) {
         if (mvXMLParseMemoryKiB(n, "./memory[1]", &def->memoryKiB) < 0)
-            return NULL;
+            return -1;
         def->memoryDumpCore = mvXMLProp(n, "dumpCore");
         if (def->memoryDumpCore && !mvStrIn(def->memoryDumpCore, STRL("on", "off"))) {
             mvReportError(MV_ERR_XML_ERROR, "Invalid memory core dump attribute value '%s'",
                           def->memoryDumpCore);
-            return NULL;
+            return -1;
         }
     }
     if (mvXMLParseMemoryKiB(mvDomainFirstChild(root, "currentMemory"), "./currentMemory[1]",
                             &def->currentMemoryKiB) < 0)
-        return NULL;
+        return -1;
     if ((n = mvDomainFirstChild(root, "maxMemory"))) {
         if (mvXMLParseMemoryKiB(n, "./maxMemory[1]", &def->maxMemoryKiB) < 0)
-            return NULL;
+            return -1;
         if (mvXMLPropUInt(n, "slots", 10, &def->maxMemorySlots) < 0)
-            return NULL;
+            return -1;
     }
 
     if (mvDomainParseVcpu(def, mvDomainFirstChild(root, "vcpu")) < 0)
-        return NULL;
-    if (mvDomainParseOs(def, mvDomainFirstChild(root, "os")) < 0)
-        return NULL;
+        return -1;
+    if (mvDomainParseOs(def, mvDomainFirstChild(root, "os"), adopt) < 0)
+        return -1;
     if (mvDomainParseLifecycle(mvDomainFirstChild(root, "on_poweroff"), "on_poweroff",
                                "destroy", FALSE, &def->onPoweroff) < 0 ||
         mvDomainParseLifecycle(mvDomainFirstChild(root, "on_reboot"), "on_reboot",
                                "restart", FALSE, &def->onReboot) < 0 ||
         mvDomainParseLifecycle(mvDomainFirstChild(root, "on_crash"), "on_crash",
                                "destroy", TRUE, &def->onCrash) < 0)
-        return NULL;
+        return -1;
 
     /* everything else at the top level */
-    for (n = root->children; n; n = n->next) {
+    for (n = root->children; n; n = next) {
         static const char *const typed[] = {
             "name", "uuid", "genid", "title", "description", "metadata", "memory",
             "currentMemory", "maxMemory", "vcpu", "os", "on_poweroff", "on_reboot",
             "on_crash", "devices", NULL
         };
+        next = n->next;
         if (n->type != XML_ELEMENT_NODE)
             continue;
         if (n->ns) {
@@ -723,21 +841,33 @@ mvDomainDefParseNode(xmlNode *root, unsigned int flags)
         if (mvStrIn((const char *)n->name, typed) || !mvStrIn((const char *)n->name, mvDomainTopOrder))
             continue;
         {
-            xmlNode *copy = mvDomainCopyNode(n, def->doc);
+            xmlNode *copy = mvDomainTakeNode(def, n, adopt);
             if (mvDomainNormalizeExtra(copy) < 0) {
                 xmlFreeNode(copy);
-                return NULL;
+                return -1;
             }
             g_ptr_array_add(def->extra, copy);
         }
     }
 
-    if (mvDomainParseDevices(def, mvDomainFirstChild(root, "devices"), flags) < 0)
-        return NULL;
+    if (mvDomainParseDevices(def, mvDomainFirstChild(root, "devices"), flags, adopt) < 0)
+        return -1;
 
     if (mvDomainDefPostParse(def, flags) < 0)
-        return NULL;
+        return -1;
     if (mvDomainDefValidate(def) < 0)
+        return -1;
+    return 0;
+}
+
+mvDomainDef *
+mvDomainDefParseNode(xmlNode *root, unsigned int flags)
+{
+    g_autoptr(mvDomainDef) def = NULL;
+    if (mvDomainCheckRoot(root) < 0)
+        return NULL;
+    def = mvDomainDefNew();
+    if (mvDomainDefParseBody(def, root, flags, FALSE) < 0)
         return NULL;
     return g_steal_pointer(&def);
 }
@@ -745,10 +875,28 @@ mvDomainDefParseNode(xmlNode *root, unsigned int flags)
 mvDomainDef *
 mvDomainDefParseString(const char *xml, unsigned int flags)
 {
-    g_autoptr(xmlDoc) doc = mvXMLParseString(xml, "(domain_definition)");
+    xmlDoc *doc = mvXMLParseStringDict(xml, "(domain_definition)", mvDomainNames());
+    xmlNode *root;
+    mvDomainDef *def;
+    int rc;
+
     if (!doc)
         return NULL;
-    return mvDomainDefParseNode(xmlDocGetRootElement(doc), flags);
+    root = xmlDocGetRootElement(doc);
+    if (mvDomainCheckRoot(root) < 0) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    /* the parsed document becomes the definition's: what is kept of it is
+     * moved, not copied, and the rest freed */
+    def = mvDomainDefNewInDoc(doc);
+    rc = mvDomainDefParseBody(def, root, flags, TRUE);
+    xmlFreeNode(root);
+    if (rc < 0) {
+        mvDomainDefFree(def);
+        return NULL;
+    }
+    return def;
 }
 
 /* ===================================================================== */
@@ -773,7 +921,9 @@ mvDomainFormatOs(GString *buf, const mvDomainDef *def)
     xmlNode *type;
     if (!def->os)
         return;
-    os = xmlDocCopyNode(def->os, def->doc, 1);
+    /* a scratch copy outside def->doc: formatting must not touch the
+     * definition (nor its document's dictionary) */
+    os = xmlDocCopyNode(def->os, NULL, 1);
     type = mvXMLEnsureChild(os, "type");
     mvXMLSetProp(type, "arch", def->osArch);
     mvXMLSetProp(type, "machine", def->osMachine);
@@ -790,25 +940,68 @@ mvDomainFormatDevices(GString *buf, const mvDomainDef *def, unsigned int flags)
     for (int k = 0; k < MV_DOMAIN_DEVICE_LAST; k++) {
         size_t *count;
         mvDomainDeviceDef ***list = mvDomainDefDeviceList((mvDomainDef *)def, k, &count);
-        for (size_t i = 0; i < *count; i++) {
-            xmlNode *n = mvDomainDeviceFormatNode((*list)[i], def->doc, flags);
-            if (!n)
-                continue;
-            mvXMLFormatNode(buf, n, 2, mvDomainOrderRules, NULL);
-            xmlFreeNode(n);
-        }
+        for (size_t i = 0; i < *count; i++)
+            mvDomainDeviceFormatBuf(buf, (*list)[i], 2, flags);
     }
     g_string_append(buf, "  </devices>\n");
 }
 
-static void
-mvDomainFormatExtra(GString *buf, const mvDomainDef *def, const char *name)
+typedef enum {
+    MV_TOP_EXTRA = 0,   /* kept verbatim in def->extra */
+    MV_TOP_NAME,
+    MV_TOP_UUID,
+    MV_TOP_GENID,
+    MV_TOP_TITLE,
+    MV_TOP_DESCRIPTION,
+    MV_TOP_METADATA,
+    MV_TOP_MAXMEMORY,
+    MV_TOP_MEMORY,
+    MV_TOP_CURRENTMEMORY,
+    MV_TOP_VCPU,
+    MV_TOP_OS,
+    MV_TOP_ON_POWEROFF,
+    MV_TOP_ON_REBOOT,
+    MV_TOP_ON_CRASH,
+    MV_TOP_DEVICES,
+} mvDomainTopKind;
+
+/* Position in mvDomainTopOrder of each top-level element, and which of them
+ * mvDomainDefFormat writes from typed fields (mvDomainTopKind, in the order
+ * of typedNames). */
+typedef struct {
+    GHashTable *pos;          /* name -> GINT_TO_POINTER(index + 1) */
+    mvDomainTopKind typed[64];
+} mvDomainTopTable;
+
+static gpointer
+mvDomainTopInit(gpointer data G_GNUC_UNUSED)
 {
-    for (size_t i = 0; i < def->extra->len; i++) {
-        xmlNode *n = g_ptr_array_index(def->extra, i);
-        if (strcmp((const char *)n->name, name) == 0)
-            mvXMLFormatNode(buf, n, 1, mvDomainOrderRules, NULL);
+    static const char *const typedNames[] = { "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory", "currentMemory", "vcpu", "os", "on_poweroff", "on_reboot", "on_crash", "devices", NULL };
+    mvDomainTopTable *top = g_new0(mvDomainTopTable, 1);
+    top->pos = g_hash_table_new(g_str_hash, g_str_equal);
+    for (int t = 0; mvDomainTopOrder[t]; t++) {
+        g_assert(t < (int)G_N_ELEMENTS(top->typed));
+        if (!g_hash_table_contains(top->pos, mvDomainTopOrder[t]))
+            g_hash_table_insert(top->pos, (gpointer)mvDomainTopOrder[t], GINT_TO_POINTER(t + 1));
+        for (int k = 0; typedNames[k]; k++)
+            if (strcmp(typedNames[k], mvDomainTopOrder[t]) == 0)
+                top->typed[t] = (mvDomainTopKind)(k + 1);
     }
+    return top;
+}
+
+static const mvDomainTopTable *
+mvDomainTop(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    return g_once(&once, mvDomainTopInit, NULL);
+}
+
+/* Index of @name in mvDomainTopOrder, -1 when absent. */
+static int
+mvDomainTopIndex(const char *name)
+{
+    return GPOINTER_TO_INT(g_hash_table_lookup(mvDomainTop()->pos, name)) - 1;
 }
 
 char *
@@ -818,6 +1011,8 @@ mvDomainDefFormat(const mvDomainDef *def, unsigned int flags)
     xmlNode *holder = mvDomainHolder(def);
     gboolean hasQemu = holder->children != NULL;
     char uuid[MV_UUID_STRING_BUFLEN];
+    const mvDomainTopTable *top = mvDomainTop();
+    int extraTop[32];
 
     g_string_append(buf, "<domain type='");
     mvXMLEscape(buf, def->virtType);
@@ -828,38 +1023,42 @@ mvDomainDefFormat(const mvDomainDef *def, unsigned int flags)
         g_string_append(buf, " xmlns:qemu='" MV_DOMAIN_QEMU_NS "'");
     g_string_append(buf, ">\n");
 
+    for (size_t i = 0; i < def->extra->len && i < G_N_ELEMENTS(extraTop); i++)
+        extraTop[i] = mvDomainTopIndex((const char *)((xmlNode *)g_ptr_array_index(def->extra, i))->name);
+
     for (size_t t = 0; mvDomainTopOrder[t]; t++) {
         const char *el = mvDomainTopOrder[t];
-        if (strcmp(el, "name") == 0) {
+        mvDomainTopKind typed = top->typed[t];
+        if (typed == MV_TOP_NAME) {
             mvFormatTextElement(buf, 1, "name", def->name);
-        } else if (strcmp(el, "uuid") == 0) {
+        } else if (typed == MV_TOP_UUID) {
             mvFormatTextElement(buf, 1, "uuid", mvUUIDFormat(def->uuid, uuid));
-        } else if (strcmp(el, "genid") == 0) {
+        } else if (typed == MV_TOP_GENID) {
             mvFormatTextElement(buf, 1, "genid", def->genid);
-        } else if (strcmp(el, "title") == 0) {
+        } else if (typed == MV_TOP_TITLE) {
             mvFormatTextElement(buf, 1, "title", def->title);
-        } else if (strcmp(el, "description") == 0) {
+        } else if (typed == MV_TOP_DESCRIPTION) {
             mvFormatTextElement(buf, 1, "description", def->description);
-        } else if (strcmp(el, "metadata") == 0) {
+        } else if (typed == MV_TOP_METADATA) {
             if (def->metadata) {
                 g_autofree char *md = mvXMLDumpNode(def->metadata, 1);
                 mvXMLIndent(buf, 1);
                 g_string_append(buf, md);
                 g_string_append_c(buf, '\n');
             }
-        } else if (strcmp(el, "maxMemory") == 0) {
+        } else if (typed == MV_TOP_MAXMEMORY) {
             if (def->maxMemoryKiB)
                 g_string_append_printf(buf, "  <maxMemory slots='%u' unit='KiB'>%llu</maxMemory>\n",
                                        def->maxMemorySlots, def->maxMemoryKiB);
-        } else if (strcmp(el, "memory") == 0) {
+        } else if (typed == MV_TOP_MEMORY) {
             g_string_append(buf, "  <memory unit='KiB'");
             if (def->memoryDumpCore)
                 g_string_append_printf(buf, " dumpCore='%s'", def->memoryDumpCore);
             g_string_append_printf(buf, ">%llu</memory>\n", def->memoryKiB);
-        } else if (strcmp(el, "currentMemory") == 0) {
+        } else if (typed == MV_TOP_CURRENTMEMORY) {
             g_string_append_printf(buf, "  <currentMemory unit='KiB'>%llu</currentMemory>\n",
                                    def->currentMemoryKiB);
-        } else if (strcmp(el, "vcpu") == 0) {
+        } else if (typed == MV_TOP_VCPU) {
             g_string_append_printf(buf, "  <vcpu placement='%s'",
                                    def->vcpuPlacement ? def->vcpuPlacement : "static");
             if (def->vcpuCpuset)
@@ -867,18 +1066,23 @@ mvDomainDefFormat(const mvDomainDef *def, unsigned int flags)
             if (def->vcpusCurrent != def->vcpusMax)
                 g_string_append_printf(buf, " current='%u'", def->vcpusCurrent);
             g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpusMax);
-        } else if (strcmp(el, "os") == 0) {
+        } else if (typed == MV_TOP_OS) {
             mvDomainFormatOs(buf, def);
-        } else if (strcmp(el, "on_poweroff") == 0) {
+        } else if (typed == MV_TOP_ON_POWEROFF) {
             mvFormatTextElement(buf, 1, "on_poweroff", def->onPoweroff);
-        } else if (strcmp(el, "on_reboot") == 0) {
+        } else if (typed == MV_TOP_ON_REBOOT) {
             mvFormatTextElement(buf, 1, "on_reboot", def->onReboot);
-        } else if (strcmp(el, "on_crash") == 0) {
+        } else if (typed == MV_TOP_ON_CRASH) {
             mvFormatTextElement(buf, 1, "on_crash", def->onCrash);
-        } else if (strcmp(el, "devices") == 0) {
+        } else if (typed == MV_TOP_DEVICES) {
             mvDomainFormatDevices(buf, def, flags);
         } else {
-            mvDomainFormatExtra(buf, def, el);
+            for (size_t i = 0; i < def->extra->len; i++) {
+                xmlNode *n = g_ptr_array_index(def->extra, i);
+                if (i < G_N_ELEMENTS(extraTop) ? extraTop[i] == (int)t
+                                               : strcmp((const char *)n->name, el) == 0)
+                    mvXMLFormatNode(buf, n, 1, mvDomainOrderRules, NULL);
+            }
         }
     }
 
@@ -1063,10 +1267,8 @@ mvDomainDeviceDef *
 mvDomainDeviceDefParseString(const char *xml, const mvDomainDef *def G_GNUC_UNUSED,
                              unsigned int flags)
 {
-    g_autoptr(xmlDoc) doc = mvXMLParseString(xml, "(device_definition)");
-    xmlNode *root;
-    xmlDoc *own;
-    xmlNode *copy;
+    xmlDoc *doc = mvXMLParseStringDict(xml, "(device_definition)", mvDomainNames());
+    xmlNode *root, *c, *next;
     int kind;
 
     if (!doc)
@@ -1074,23 +1276,26 @@ mvDomainDeviceDefParseString(const char *xml, const mvDomainDef *def G_GNUC_UNUS
     root = xmlDocGetRootElement(doc);
     if (root->ns || (kind = mvDomainDeviceKindFromString((const char *)root->name)) < 0) {
         mvReportError(MV_ERR_XML_ERROR, "unknown device type '%s'", (const char *)root->name);
+        xmlFreeDoc(doc);
         return NULL;
     }
-    own = xmlNewDoc(BAD_CAST "1.0");
-    copy = mvDomainCopyNode(root, own);
-    xmlDocSetRootElement(own, copy);
-    return mvDomainDeviceParseNode(copy, kind, flags);
+    /* the parsed document becomes the device's own (root = the device) */
+    for (c = doc->children; c; c = next) {
+        next = c->next;
+        if (c != root) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+    }
+    mvXMLStripBlanks(root);
+    return mvDomainDeviceParseNode(root, kind, flags);
 }
 
 char *
 mvDomainDeviceDefFormat(const mvDomainDeviceDef *dev, unsigned int flags)
 {
     GString *buf = g_string_new(NULL);
-    xmlNode *n = mvDomainDeviceFormatNode(dev, dev->node->doc, flags);
-    if (n) {
-        mvXMLFormatNode(buf, n, 0, mvDomainOrderRules, NULL);
-        xmlFreeNode(n);
-    }
+    mvDomainDeviceFormatBuf(buf, dev, 0, flags);
     return g_string_free(buf, FALSE);
 }
 

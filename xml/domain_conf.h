@@ -2,7 +2,8 @@
  *
  * Model: what the drivers use is typed (name, uuid, memory, vcpus, os, disks,
  * interfaces, graphics, character devices ...).  Everything else is kept as
- * the parsed element subtree (owned xmlNode copies) and re-emitted in
+ * the parsed element subtree (owned xmlNodes, moved out of the parsed
+ * document, which becomes def->doc, or copied into it) and re-emitted in
  * libvirt's canonical element and attribute order, so that
  * format(parse(x)) is a fixed point.
  *
@@ -183,7 +184,11 @@ typedef struct _mvDomainDef {
      * memoryBacking, cputune, numatune, seclabel, qemu:commandline ...) */
     GPtrArray *extra;                    /* xmlNode* */
 
-    xmlDoc *doc;                         /* owns every xmlNode above */
+    /* owns every xmlNode above.  Its name dictionary sits over one shared
+     * read-only dictionary of domain XML names: node names may be owned by
+     * either, so move nodes to another document only by copying them
+     * (xmlDocCopyNode), never by relinking. */
+    xmlDoc *doc;
 } mvDomainDef;
 
 mvDomainDef *mvDomainDefNew(void);

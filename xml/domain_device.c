@@ -920,6 +920,43 @@ mvDomainDeviceFormatNode(const mvDomainDeviceDef *dev, xmlDoc *doc, unsigned int
     return n;
 }
 
+void
+mvDomainDeviceFormatBuf(GString *buf, const mvDomainDeviceDef *dev, int level, unsigned int flags)
+{
+    const xmlNode *skip = NULL;
+    xmlNode *n;
+
+    switch (dev->kind) {
+    case MV_DOMAIN_DEVICE_DISK:
+    case MV_DOMAIN_DEVICE_NET:
+    case MV_DOMAIN_DEVICE_GRAPHICS:
+    case MV_DOMAIN_DEVICE_SERIAL:
+    case MV_DOMAIN_DEVICE_PARALLEL:
+    case MV_DOMAIN_DEVICE_CONSOLE:
+    case MV_DOMAIN_DEVICE_CHANNEL:
+        /* typed fields are written back into a scratch copy (outside the
+         * definition's document, which formatting must not modify) */
+        if (!(n = mvDomainDeviceFormatNode(dev, NULL, flags)))
+            return;
+        mvXMLFormatNode(buf, n, level, mvDomainOrderRules, NULL);
+        xmlFreeNode(n);
+        return;
+    default:
+        break;
+    }
+    /* generic kinds: the element as it is, minus the alias an inactive
+     * view drops (what mvDomainStripAlias does to a copy) */
+    if (flags & MV_DOMAIN_XML_INACTIVE) {
+        xmlNode *a = mvXMLChild(dev->node, "alias");
+        if (a) {
+            g_autofree char *name = mvXMLProp(a, "name");
+            if (!name || !g_str_has_prefix(name, "ua-"))
+                skip = a;
+        }
+    }
+    mvXMLFormatNodeSkip(buf, dev->node, level, mvDomainOrderRules, NULL, skip);
+}
+
 /* ===================================================================== */
 /* lists                                                                  */
 /* ===================================================================== */

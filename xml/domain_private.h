@@ -13,6 +13,10 @@ mvDomainDeviceDef *mvDomainDeviceParseNode(xmlNode *node, mvDomainDeviceKind kin
  * ready for mvXMLFormatNode.  Caller frees with xmlFreeNode. */
 xmlNode *mvDomainDeviceFormatNode(const mvDomainDeviceDef *dev, xmlDoc *doc,
                                   unsigned int formatFlags);
+/* Append dev's element at @level, as mvDomainDeviceFormatNode + mvXMLFormatNode
+ * would, without copying it when nothing has to be written back. */
+void mvDomainDeviceFormatBuf(GString *buf, const mvDomainDeviceDef *dev, int level,
+                             unsigned int formatFlags);
 /* Cross-device defaults: controller indexes and implicit controllers,
  * serial/console pairing, drive addresses, video primary. */
 int mvDomainDefPostParseDevices(mvDomainDef *def, unsigned int parseFlags);

@@ -126,6 +126,12 @@ mvXMLWarningCb(void *ctx G_GNUC_UNUSED, const char *msg G_GNUC_UNUSED, ...)
 xmlDoc *
 mvXMLParseString(const char *xml, const char *docname)
 {
+    return mvXMLParseStringDict(xml, docname, NULL);
+}
+
+xmlDoc *
+mvXMLParseStringDict(const char *xml, const char *docname, xmlDict *names)
+{
     mvXMLParserData data = { 0 };
     xmlParserCtxt *ctxt;
     xmlDoc *doc = NULL;
@@ -154,6 +160,15 @@ mvXMLParseString(const char *xml, const char *docname)
         mvErrorReport(from, MV_ERR_NO_MEMORY, NULL);
         return NULL;
     }
+    if (names) {
+        /* names already in the shared read-only dictionary are not copied
+         * into this document's own one */
+        xmlDict *sub = xmlDictCreateSub(names);
+        if (sub) {
+            xmlDictFree(ctxt->dict);
+            ctxt->dict = sub;
+        }
+    }
     ctxt->_private = &data;
     ctxt->sax->error = mvXMLErrorCb;
     ctxt->sax->fatalError = mvXMLErrorCb;
@@ -169,7 +184,7 @@ mvXMLParseString(const char *xml, const char *docname)
 
     doc = xmlCtxtReadMemory(ctxt, xml, (int)len, docname, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
-                            XML_PARSE_NOXINCNODE);
+                            XML_PARSE_NOXINCNODE | XML_PARSE_COMPACT);
 
     if (data.refused) {
         mvErrorReport(from, MV_ERR_XML_ERROR, "%s", data.refused);
@@ -297,18 +312,83 @@ mvXMLIsBlank(const char *s)
 /* Node editing                                                           */
 /* ===================================================================== */
 
+/* Text node of @doc holding @text; short strings are stored inside the node
+ * itself (libxml2's XML_PARSE_COMPACT layout) instead of a separate
+ * allocation. */
+static xmlNode *
+mvXMLNewText(xmlDoc *doc, const char *text)
+{
+    size_t len = strlen(text);
+    xmlNode *t;
+    if (len >= 2 * sizeof(void *))
+        return xmlNewDocText(doc, BAD_CAST text);
+    if (!(t = xmlNewDocText(doc, NULL)))
+        return NULL;
+    memcpy(&t->properties, text, len + 1);
+    t->content = (xmlChar *)&t->properties;
+    return t;
+}
+
+/* Replace the children of @parent (element or attribute) by one text node. */
+static void
+mvXMLReplaceText(xmlNode *parent, const char *text)
+{
+    xmlNode *t = mvXMLNewText(parent->doc, text);
+    if (parent->children)
+        xmlFreeNodeList(parent->children);
+    parent->children = parent->last = t;
+    if (t)
+        t->parent = parent;
+}
+
+void
+mvXMLCompact(xmlNode *node)
+{
+    for (; node; node = node->next) {
+        if (node->type == XML_TEXT_NODE) {
+            xmlChar *c = node->content;
+            size_t len;
+            if (!c || c == (xmlChar *)&node->properties || node->properties || node->nsDef)
+                continue;
+            if ((len = strlen((const char *)c)) >= 2 * sizeof(void *))
+                continue;
+            memcpy(&node->properties, c, len + 1);
+            node->content = (xmlChar *)&node->properties;
+            if (!node->doc || !node->doc->dict || !xmlDictOwns(node->doc->dict, c))
+                xmlFree(c);
+        } else if (node->type == XML_ELEMENT_NODE) {
+            for (xmlAttr *a = node->properties; a; a = a->next)
+                mvXMLCompact(a->children);
+            mvXMLCompact(node->children);
+        }
+    }
+}
+
 void
 mvXMLSetProp(xmlNode *node, const char *name, const char *value)
 {
+    xmlAttr *a;
     if (!node)
         return;
-    if (value) {
-        xmlSetProp(node, BAD_CAST name, BAD_CAST value);
-    } else {
-        xmlAttr *a = xmlHasProp(node, BAD_CAST name);
-        if (a)
+    if (!value) {
+        if ((a = xmlHasProp(node, BAD_CAST name)))
             xmlRemoveProp(a);
+        return;
     }
+    if (node->type != XML_ELEMENT_NODE || strchr(name, ':')) {
+        xmlSetProp(node, BAD_CAST name, BAD_CAST value);
+        return;
+    }
+    for (a = node->properties; a; a = a->next)
+        if (!a->ns && strcmp((const char *)a->name, name) == 0)
+            break;
+    if (a && a->atype == XML_ATTRIBUTE_ID) {
+        xmlSetProp(node, BAD_CAST name, BAD_CAST value);
+        return;
+    }
+    if (!a && !(a = xmlNewProp(node, BAD_CAST name, NULL)))
+        return;
+    mvXMLReplaceText((xmlNode *)a, value);
 }
 
 xmlNode *
@@ -361,6 +441,10 @@ mvXMLSetContent(xmlNode *node, const char *text)
     g_autofree xmlChar *enc = NULL;
     if (!node)
         return;
+    if (node->type == XML_ELEMENT_NODE && text && *text) {
+        mvXMLReplaceText(node, text);
+        return;
+    }
     enc = xmlEncodeSpecialChars(node->doc, BAD_CAST(text ? text : ""));
     xmlNodeSetContent(node, enc);
 }
@@ -612,68 +696,155 @@ mvXMLParseMemoryKiB(const xmlNode *node, const char *what, unsigned long long *k
 void
 mvXMLIndent(GString *buf, int level)
 {
-    for (int i = 0; i < level; i++)
-        g_string_append(buf, "  ");
+    static const char spaces[] = "                                                                ";
+    size_t n = level > 0 ? (size_t)level * 2 : 0;
+    while (n > 0) {
+        size_t k = MIN(n, sizeof(spaces) - 1);
+        g_string_append_len(buf, spaces, (gssize)k);
+        n -= k;
+    }
 }
 
 void
 mvXMLEscape(GString *buf, const char *s)
 {
+    const unsigned char *p, *run;
     if (!s)
         return;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (p = run = (const unsigned char *)s; *p; p++) {
+        const char *rep;
+        if (*p >= 0x20 && *p != '<' && *p != '>' && *p != '&' && *p != '"' && *p != '\'')
+            continue;
+        if (*p == '\t' || *p == '\n' || *p == '\r')
+            continue;
+        if (p > run)
+            g_string_append_len(buf, (const char *)run, (gssize)(p - run));
+        run = p + 1;
         switch (*p) {
-        case '<': g_string_append(buf, "&lt;"); break;
-        case '>': g_string_append(buf, "&gt;"); break;
-        case '&': g_string_append(buf, "&amp;"); break;
-        case '"': g_string_append(buf, "&quot;"); break;
-        case '\'': g_string_append(buf, "&apos;"); break;
-        default:
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-                break;   /* not representable in XML 1.0 */
-            g_string_append_c(buf, (char)*p);
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '&': rep = "&amp;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
+        default: rep = NULL;   /* control character: not representable in XML 1.0 */
         }
+        if (rep)
+            g_string_append(buf, rep);
     }
+    if (p > run)
+        g_string_append_len(buf, (const char *)run, (gssize)(p - run));
 }
 
-static const mvXMLOrderRule *
-mvXMLFindRule(const xmlNode *node, const mvXMLOrderRule *rules)
+/* ---- rule index ------------------------------------------------------
+ * The rule tables are static and long (~150 rules for domains), and the
+ * formatter looks one up for every element it prints: index each table
+ * once, by element name, with the rank of every listed child and attribute
+ * in hash tables.  Indexes are built on first use and never freed; the list
+ * of them is read without a lock (entries are published atomically). */
+
+typedef struct _mvXMLRuleEntry mvXMLRuleEntry;
+struct _mvXMLRuleEntry {
+    const mvXMLOrderRule *rule;
+    GHashTable *childRank;        /* name -> GINT_TO_POINTER(rank + 1), or NULL */
+    GHashTable *attrRank;         /* same for attributes */
+    mvXMLRuleEntry *next;         /* next rule for the same element name */
+};
+
+typedef struct _mvXMLRuleIndex mvXMLRuleIndex;
+struct _mvXMLRuleIndex {
+    const mvXMLOrderRule *rules;
+    GHashTable *byName;           /* name -> mvXMLRuleEntry chain, table order */
+    mvXMLRuleIndex *next;
+};
+
+static mvXMLRuleIndex *mvXMLRuleIndexes;
+static GMutex mvXMLRuleIndexLock;
+
+static GHashTable *
+mvXMLRankTable(const char *const *list)
 {
-    const mvXMLOrderRule *any = NULL;
+    GHashTable *h;
+    if (!list)
+        return NULL;
+    h = g_hash_table_new(g_str_hash, g_str_equal);
+    for (int i = 0; list[i]; i++)
+        if (!g_hash_table_contains(h, list[i]))   /* first position wins */
+            g_hash_table_insert(h, (gpointer)list[i], GINT_TO_POINTER(i + 1));
+    return h;
+}
+
+static const mvXMLRuleIndex *
+mvXMLRulesIndex(const mvXMLOrderRule *rules)
+{
+    mvXMLRuleIndex *idx;
+    if (!rules)
+        return NULL;
+    for (idx = g_atomic_pointer_get(&mvXMLRuleIndexes); idx; idx = idx->next)
+        if (idx->rules == rules)
+            return idx;
+
+    g_mutex_lock(&mvXMLRuleIndexLock);
+    for (idx = g_atomic_pointer_get(&mvXMLRuleIndexes); idx; idx = idx->next)
+        if (idx->rules == rules)
+            break;
+    if (!idx) {
+        idx = g_new0(mvXMLRuleIndex, 1);
+        idx->rules = rules;
+        idx->byName = g_hash_table_new(g_str_hash, g_str_equal);
+        for (const mvXMLOrderRule *r = rules; r->name; r++) {
+            mvXMLRuleEntry *e = g_new0(mvXMLRuleEntry, 1);
+            mvXMLRuleEntry *head = g_hash_table_lookup(idx->byName, r->name);
+            e->rule = r;
+            e->childRank = mvXMLRankTable(r->children);
+            e->attrRank = mvXMLRankTable(r->attrs);
+            if (!head) {
+                g_hash_table_insert(idx->byName, (gpointer)r->name, e);
+            } else {
+                while (head->next)
+                    head = head->next;
+                head->next = e;
+            }
+        }
+        idx->next = mvXMLRuleIndexes;
+        g_atomic_pointer_set(&mvXMLRuleIndexes, idx);
+    }
+    g_mutex_unlock(&mvXMLRuleIndexLock);
+    return idx;
+}
+
+/* The rule for @node: the first one naming its parent, else the first one
+ * for any parent. */
+static const mvXMLRuleEntry *
+mvXMLFindRule(const xmlNode *node, const mvXMLRuleIndex *idx)
+{
+    const mvXMLRuleEntry *any = NULL;
     const char *pname = NULL;
-    if (!rules || node->ns)
+    if (!idx || node->ns)
         return NULL;
     if (node->parent && node->parent->type == XML_ELEMENT_NODE)
         pname = (const char *)node->parent->name;
-    for (const mvXMLOrderRule *r = rules; r->name; r++) {
-        if (strcmp(r->name, (const char *)node->name) != 0)
-            continue;
-        if (r->parent) {
-            if (pname && strcmp(r->parent, pname) == 0)
-                return r;
+    for (const mvXMLRuleEntry *e = g_hash_table_lookup(idx->byName, node->name); e; e = e->next) {
+        if (e->rule->parent) {
+            if (pname && strcmp(e->rule->parent, pname) == 0)
+                return e;
         } else if (!any) {
-            any = r;
+            any = e;
         }
     }
     return any;
 }
 
 static int
-mvXMLRank(const char *const *list, const xmlNode *n)
+mvXMLRank(GHashTable *ranks, const xmlChar *name, const xmlNs *ns)
 {
-    int i;
-    if (!list)
+    gpointer v;
+    if (!ranks || ns || !(v = g_hash_table_lookup(ranks, name)))
         return INT_MAX;
-    if (n->ns)
-        return INT_MAX;
-    for (i = 0; list[i]; i++)
-        if (strcmp(list[i], (const char *)n->name) == 0)
-            return i;
-    return INT_MAX;
+    return GPOINTER_TO_INT(v) - 1;
 }
 
 typedef struct {
-    xmlNode *node;
+    const void *node;            /* xmlNode * or xmlAttr * */
     int rank;
     int pos;
 } mvXMLSortItem;
@@ -687,21 +858,33 @@ mvXMLSortCmp(const void *a, const void *b)
     return x->pos - y->pos;
 }
 
-/* Element children of @node sorted per @rule; caller frees. */
+#define MV_XML_SORT_STACK 32
+
+/* Element children of @node except @skip, sorted per @rule, into @items
+ * (MV_XML_SORT_STACK entries) or a new array returned in *heap. */
 static mvXMLSortItem *
-mvXMLSortedChildren(const xmlNode *node, const mvXMLOrderRule *rule, size_t *n)
+mvXMLSortedChildren(const xmlNode *node, const mvXMLRuleEntry *rule, const xmlNode *skip,
+                    mvXMLSortItem *items, mvXMLSortItem **heap, size_t *n)
 {
-    size_t count = mvXMLChildCount(node, NULL), i = 0;
-    mvXMLSortItem *items = g_new0(mvXMLSortItem, count ? count : 1);
-    for (xmlNode *c = node->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
+    size_t count = 0, i = 0;
+    gboolean sorted = TRUE;
+    *heap = NULL;
+    for (const xmlNode *c = node->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c != skip)
+            count++;
+    if (count > MV_XML_SORT_STACK)
+        items = *heap = g_new(mvXMLSortItem, count);
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || c == skip)
             continue;
         items[i].node = c;
-        items[i].rank = rule ? mvXMLRank(rule->children, c) : 0;
+        items[i].rank = rule ? mvXMLRank(rule->childRank, c->name, c->ns) : 0;
         items[i].pos = (int)i;
+        if (i > 0 && items[i].rank < items[i - 1].rank)
+            sorted = FALSE;
         i++;
     }
-    if (rule && rule->children)
+    if (rule && rule->rule->children && !sorted)
         qsort(items, count, sizeof(*items), mvXMLSortCmp);
     *n = count;
     return items;
@@ -720,7 +903,15 @@ mvXMLFormatQName(GString *buf, const xmlNode *node)
 static void
 mvXMLFormatAttr(GString *buf, const xmlAttr *a)
 {
-    xmlChar *v = xmlNodeListGetString(a->doc, a->children, 1);
+    const xmlNode *t = a->children;
+    xmlChar *v = NULL;
+    const char *val;
+    if (!t)
+        val = "";
+    else if (t->type == XML_TEXT_NODE && !t->next)
+        val = t->content ? (const char *)t->content : "";
+    else
+        val = (v = xmlNodeListGetString(a->doc, a->children, 1)) ? (const char *)v : "";
     g_string_append_c(buf, ' ');
     if (a->ns && a->ns->prefix) {
         g_string_append(buf, (const char *)a->ns->prefix);
@@ -728,7 +919,7 @@ mvXMLFormatAttr(GString *buf, const xmlAttr *a)
     }
     g_string_append(buf, (const char *)a->name);
     g_string_append(buf, "='");
-    mvXMLEscape(buf, v ? (const char *)v : "");
+    mvXMLEscape(buf, val);
     g_string_append_c(buf, '\'');
     xmlFree(v);
 }
@@ -744,28 +935,60 @@ mvXMLNsSkipped(const xmlNs *ns, const char *const *skipNs)
     return FALSE;
 }
 
-void
-mvXMLFormatNode(GString *buf, const xmlNode *node, int level,
-                const mvXMLOrderRule *rules, const char *const *skipNs)
+/* libxml2's dump of @node without its child @skip (mixed content only). */
+static char *
+mvXMLDumpNodeWithout(const xmlNode *node, int level, const xmlNode *skip)
 {
-    const mvXMLOrderRule *rule = mvXMLFindRule(node, rules);
-    gboolean hasElem = FALSE, hasText = FALSE;
+    xmlNode *copy, *c, *sc;
+    char *ret;
+    if (!skip)
+        return mvXMLDumpNode(node, level);
+    copy = xmlDocCopyNode((xmlNode *)node, node->doc, 1);
+    for (c = copy ? copy->children : NULL, sc = node->children; c && sc; c = c->next, sc = sc->next) {
+        if (sc == skip) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+            break;
+        }
+    }
+    ret = mvXMLDumpNode(copy ? copy : node, level);
+    xmlFreeNode(copy);
+    return ret;
+}
+
+static void
+mvXMLFormatNodeIdx(GString *buf, const xmlNode *node, int level,
+                   const mvXMLRuleIndex *idx, const char *const *skipNs,
+                   const xmlNode *skip)
+{
+    const mvXMLRuleEntry *rule;
+    const xmlNode *text = NULL;
+    gboolean hasElem = FALSE, hasText = FALSE, oneText = TRUE;
 
     if (node->type != XML_ELEMENT_NODE)
         return;
+    rule = mvXMLFindRule(node, idx);
 
     for (xmlNode *c = node->children; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE)
+        if (c == skip)
+            continue;
+        if (c->type == XML_ELEMENT_NODE) {
             hasElem = TRUE;
-        else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE ||
-                  c->type == XML_ENTITY_REF_NODE) &&
-                 !mvXMLIsBlank((const char *)c->content))
-            hasText = TRUE;
+        } else if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE ||
+                   c->type == XML_ENTITY_REF_NODE) {
+            if (text || c->type != XML_TEXT_NODE)
+                oneText = FALSE;
+            text = c;
+            if (!mvXMLIsBlank((const char *)c->content))
+                hasText = TRUE;
+        } else {
+            oneText = FALSE;
+        }
     }
 
     if (hasElem && hasText) {
         /* mixed content: keep libxml2's rendering so nothing is lost */
-        g_autofree char *dump = mvXMLDumpNode(node, level);
+        g_autofree char *dump = mvXMLDumpNodeWithout(node, level, skip);
         mvXMLIndent(buf, level);
         g_string_append(buf, dump);
         g_string_append_c(buf, '\n');
@@ -789,36 +1012,69 @@ mvXMLFormatNode(GString *buf, const xmlNode *node, int level,
         g_string_append_c(buf, '\'');
     }
 
-    if (rule && rule->attrs) {
-        for (size_t i = 0; rule->attrs[i]; i++) {
-            for (const xmlAttr *a = node->properties; a; a = a->next)
-                if (!a->ns && strcmp((const char *)a->name, rule->attrs[i]) == 0)
-                    mvXMLFormatAttr(buf, a);
+    if (rule && rule->attrRank && node->properties) {
+        /* listed attributes first, in the rule's order, then the others in
+         * document order */
+        mvXMLSortItem stack[MV_XML_SORT_STACK];
+        g_autofree mvXMLSortItem *heap = NULL;
+        mvXMLSortItem *items = stack;
+        size_t n = 0;
+        gboolean sorted = TRUE;
+        for (const xmlAttr *a = node->properties; a; a = a->next)
+            n++;
+        if (n > MV_XML_SORT_STACK)
+            items = heap = g_new(mvXMLSortItem, n);
+        n = 0;
+        for (const xmlAttr *a = node->properties; a; a = a->next, n++) {
+            items[n].node = a;
+            items[n].rank = mvXMLRank(rule->attrRank, a->name, a->ns);
+            items[n].pos = (int)n;
+            if (n > 0 && items[n].rank < items[n - 1].rank)
+                sorted = FALSE;
         }
-    }
-    for (const xmlAttr *a = node->properties; a; a = a->next) {
-        gboolean done = FALSE;
-        if (rule && rule->attrs && !a->ns)
-            for (size_t i = 0; rule->attrs[i] && !done; i++)
-                done = strcmp((const char *)a->name, rule->attrs[i]) == 0;
-        if (!done)
+        if (!sorted)
+            qsort(items, n, sizeof(*items), mvXMLSortCmp);
+        for (size_t i = 0; i < n; i++)
+            mvXMLFormatAttr(buf, items[i].node);
+    } else {
+        for (const xmlAttr *a = node->properties; a; a = a->next)
             mvXMLFormatAttr(buf, a);
     }
 
     if (hasElem) {
+        mvXMLSortItem stack[MV_XML_SORT_STACK];
+        g_autofree mvXMLSortItem *heap = NULL;
         size_t n;
-        g_autofree mvXMLSortItem *items = mvXMLSortedChildren(node, rule, &n);
+        mvXMLSortItem *items = mvXMLSortedChildren(node, rule, skip, stack, &heap, &n);
         g_string_append(buf, ">\n");
         for (size_t i = 0; i < n; i++)
-            mvXMLFormatNode(buf, items[i].node, level + 1, rules, skipNs);
+            mvXMLFormatNodeIdx(buf, items[i].node, level + 1, idx, skipNs, NULL);
         mvXMLIndent(buf, level);
         g_string_append(buf, "</");
         mvXMLFormatQName(buf, node);
         g_string_append(buf, ">\n");
     } else if (hasText) {
-        g_autofree char *text = mvXMLContent(node);
         g_string_append_c(buf, '>');
-        mvXMLEscape(buf, text);
+        if (oneText) {
+            mvXMLEscape(buf, (const char *)text->content);
+        } else if (!skip) {
+            g_autofree char *content = mvXMLContent(node);
+            mvXMLEscape(buf, content);
+        } else {
+            xmlNode *copy = xmlDocCopyNode((xmlNode *)node, node->doc, 1);
+            g_autofree char *content = NULL;
+            for (xmlNode *c = copy ? copy->children : NULL, *sc = node->children; c && sc;
+                 c = c->next, sc = sc->next) {
+                if (sc == skip) {
+                    xmlUnlinkNode(c);
+                    xmlFreeNode(c);
+                    break;
+                }
+            }
+            content = mvXMLContent(copy ? copy : node);
+            mvXMLEscape(buf, content);
+            xmlFreeNode(copy);
+        }
         g_string_append(buf, "</");
         mvXMLFormatQName(buf, node);
         g_string_append(buf, ">\n");
@@ -828,23 +1084,47 @@ mvXMLFormatNode(GString *buf, const xmlNode *node, int level,
 }
 
 void
-mvXMLCanonicalize(xmlNode *node, const mvXMLOrderRule *rules)
+mvXMLFormatNode(GString *buf, const xmlNode *node, int level,
+                const mvXMLOrderRule *rules, const char *const *skipNs)
 {
-    const mvXMLOrderRule *rule;
+    mvXMLFormatNodeIdx(buf, node, level, mvXMLRulesIndex(rules), skipNs, NULL);
+}
+
+void
+mvXMLFormatNodeSkip(GString *buf, const xmlNode *node, int level,
+                    const mvXMLOrderRule *rules, const char *const *skipNs,
+                    const xmlNode *skip)
+{
+    mvXMLFormatNodeIdx(buf, node, level, mvXMLRulesIndex(rules), skipNs, skip);
+}
+
+static void
+mvXMLCanonicalizeIdx(xmlNode *node, const mvXMLRuleIndex *idx)
+{
+    const mvXMLRuleEntry *rule;
     if (!node || node->type != XML_ELEMENT_NODE)
         return;
-    rule = mvXMLFindRule(node, rules);
-    if (rule && rule->children) {
+    rule = mvXMLFindRule(node, idx);
+    if (rule && rule->rule->children) {
+        mvXMLSortItem stack[MV_XML_SORT_STACK];
+        g_autofree mvXMLSortItem *heap = NULL;
         size_t n;
-        g_autofree mvXMLSortItem *items = mvXMLSortedChildren(node, rule, &n);
+        mvXMLSortItem *items = mvXMLSortedChildren(node, rule, NULL, stack, &heap, &n);
         for (size_t i = 0; i < n; i++) {
-            xmlUnlinkNode(items[i].node);
-            xmlAddChild(node, items[i].node);
+            xmlNode *c = (xmlNode *)items[i].node;
+            xmlUnlinkNode(c);
+            xmlAddChild(node, c);
         }
     }
     for (xmlNode *c = node->children; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE)
-            mvXMLCanonicalize(c, rules);
+            mvXMLCanonicalizeIdx(c, idx);
+}
+
+void
+mvXMLCanonicalize(xmlNode *node, const mvXMLOrderRule *rules)
+{
+    mvXMLCanonicalizeIdx(node, mvXMLRulesIndex(rules));
 }
 
 char *

@@ -20,6 +20,12 @@
  * libvirt's "NAME:LINE: message\ncontext\n-----^" layout, MV_ERR_XML_ERROR
  * for refused constructs). */
 xmlDoc *mvXMLParseString(const char *xml, const char *docname);
+/* Same, with the document's name dictionary layered over @names (a
+ * dictionary that is no longer modified, shared between documents): element
+ * and attribute names found there are not stored again per document.  NULL
+ * @names is mvXMLParseString.  Short text is stored inside its node
+ * (XML_PARSE_COMPACT). */
+xmlDoc *mvXMLParseStringDict(const char *xml, const char *docname, xmlDict *names);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
 /* ---- node access ---------------------------------------------------- */
@@ -58,6 +64,10 @@ void mvXMLRemoveChildren(xmlNode *node, const char *name);
 void mvXMLSetContent(xmlNode *node, const char *text);
 /* Remove whitespace-only text nodes, comments and PIs, recursively. */
 void mvXMLStripBlanks(xmlNode *node);
+/* Store short text (attribute values and text nodes of @node, its siblings
+ * and their subtrees) inside the text nodes instead of separate allocations.
+ * Only the memory layout changes. */
+void mvXMLCompact(xmlNode *node);
 
 /* ---- number parsing (strict, range-checked) -------------------------- */
 
@@ -116,6 +126,12 @@ typedef struct {
  * not repeated (they are declared on the root). */
 void mvXMLFormatNode(GString *buf, const xmlNode *node, int level,
                      const mvXMLOrderRule *rules, const char *const *skipNs);
+
+/* Same, leaving out @skip (a child element of @node, may be NULL) as if it
+ * were not there. */
+void mvXMLFormatNodeSkip(GString *buf, const xmlNode *node, int level,
+                         const mvXMLOrderRule *rules, const char *const *skipNs,
+                         const xmlNode *skip);
 
 /* Reorder @node's children (recursively) per @rules, in place. */
 void mvXMLCanonicalize(xmlNode *node, const mvXMLOrderRule *rules);

@@ -602,6 +602,244 @@ START_TEST(test_hotplug)
 }
 END_TEST
 
+/* ---- layout kept by the no-copy parse and format paths ----------------- */
+
+/* namespaces declared on <domain> and used below it, comments, mixed
+ * content, aliases of generic devices (kept live, dropped inactive unless
+ * user-defined "ua-") */
+static const char layoutXML[] =
+    "<domain type='kvm' xmlns:foo='http://example.org/foo' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+    "  <!-- comment -->\n"
+    "  <name>layout</name>\n"
+    "  <uuid>11111111-2222-3333-4444-555555555555</uuid>\n"
+    "  <metadata>\n"
+    "    <foo:app foo:v='1'>text<foo:sub/></foo:app>\n"
+    "  </metadata>\n"
+    "  <memory unit='MiB'>512</memory>\n"
+    "  <os>\n"
+    "    <type arch='x86_64'>hvm</type>\n"
+    "  </os>\n"
+    "  <features>\n"
+    "    <acpi/>\n"
+    "    <foo:vendor/>\n"
+    "  </features>\n"
+    "  <clock offset='utc'/>\n"
+    "  <devices>\n"
+    "    <controller type='usb' model='qemu-xhci' index='0'>\n"
+    "      <alias name='usb'/>\n"
+    "    </controller>\n"
+    "    <controller type='scsi' index='0'>\n"
+    "      <alias name='ua-scsi'/>\n"
+    "    </controller>\n"
+    "    <controller type='sata' index='0'><alias name='sata0'/>mixed<foo:x/></controller>\n"
+    "    <video>\n"
+    "      <alias name='video0'/>\n"
+    "      <model heads='1' type='vga' vram='16384'/>\n"
+    "      <foo:ext foo:a='b'/>\n"
+    "    </video>\n"
+    "    <memballoon model='virtio'>\n"
+    "      <alias name='balloon0'/>\n"
+    "    </memballoon>\n"
+    "    <rng model='virtio'>\n"
+    "      <backend model='random'>/dev/urandom</backend>\n"
+    "    </rng>\n"
+    "  </devices>\n"
+    "  <qemu:commandline>\n"
+    "    <qemu:arg value='-s'/>\n"
+    "  </qemu:commandline>\n"
+    "</domain>\n";
+
+/* what the formatter printed before it formatted from the stored tree */
+static const char layoutLive[] =
+    "<domain type='kvm' id='7' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+    "  <name>layout</name>\n"
+    "  <uuid>11111111-2222-3333-4444-555555555555</uuid>\n"
+    "  <metadata xmlns:foo=\"http://example.org/foo\">\n"
+    "    <foo:app foo:v=\"1\">text<foo:sub/></foo:app>\n"
+    "  </metadata>\n"
+    "  <memory unit='KiB'>524288</memory>\n"
+    "  <currentMemory unit='KiB'>524288</currentMemory>\n"
+    "  <vcpu placement='static'>1</vcpu>\n"
+    "  <os>\n"
+    "    <type arch='x86_64'>hvm</type>\n"
+    "    <boot dev='hd'/>\n"
+    "  </os>\n"
+    "  <features xmlns:foo='http://example.org/foo'>\n"
+    "    <acpi/>\n"
+    "    <foo:vendor/>\n"
+    "  </features>\n"
+    "  <clock offset='utc'/>\n"
+    "  <on_poweroff>destroy</on_poweroff>\n"
+    "  <on_reboot>restart</on_reboot>\n"
+    "  <on_crash>destroy</on_crash>\n"
+    "  <devices>\n"
+    "    <controller type='usb' index='0' model='qemu-xhci'>\n"
+    "      <alias name='usb'/>\n"
+    "    </controller>\n"
+    "    <controller type='scsi' index='0'>\n"
+    "      <alias name='ua-scsi'/>\n"
+    "    </controller>\n"
+    "    <controller xmlns:foo=\"http://example.org/foo\" type=\"sata\" index=\"0\"><alias name=\"sata0\"/>mixed<foo:x/></controller>\n"
+    "    <video xmlns:foo='http://example.org/foo'>\n"
+    "      <model type='vga' vram='16384' heads='1' primary='yes'/>\n"
+    "      <alias name='video0'/>\n"
+    "      <foo:ext foo:a='b'/>\n"
+    "    </video>\n"
+    "    <memballoon model='virtio'>\n"
+    "      <alias name='balloon0'/>\n"
+    "    </memballoon>\n"
+    "    <rng model='virtio'>\n"
+    "      <backend model='random'>/dev/urandom</backend>\n"
+    "    </rng>\n"
+    "  </devices>\n"
+    "  <qemu:commandline>\n"
+    "    <qemu:arg value='-s'/>\n"
+    "  </qemu:commandline>\n"
+    "</domain>\n";
+
+static const char layoutInactive[] =
+    "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+    "  <name>layout</name>\n"
+    "  <uuid>11111111-2222-3333-4444-555555555555</uuid>\n"
+    "  <metadata xmlns:foo=\"http://example.org/foo\">\n"
+    "    <foo:app foo:v=\"1\">text<foo:sub/></foo:app>\n"
+    "  </metadata>\n"
+    "  <memory unit='KiB'>524288</memory>\n"
+    "  <currentMemory unit='KiB'>524288</currentMemory>\n"
+    "  <vcpu placement='static'>1</vcpu>\n"
+    "  <os>\n"
+    "    <type arch='x86_64'>hvm</type>\n"
+    "    <boot dev='hd'/>\n"
+    "  </os>\n"
+    "  <features xmlns:foo='http://example.org/foo'>\n"
+    "    <acpi/>\n"
+    "    <foo:vendor/>\n"
+    "  </features>\n"
+    "  <clock offset='utc'/>\n"
+    "  <on_poweroff>destroy</on_poweroff>\n"
+    "  <on_reboot>restart</on_reboot>\n"
+    "  <on_crash>destroy</on_crash>\n"
+    "  <devices>\n"
+    "    <controller type='usb' index='0' model='qemu-xhci'/>\n"
+    "    <controller type='scsi' index='0'>\n"
+    "      <alias name='ua-scsi'/>\n"
+    "    </controller>\n"
+    "    <controller xmlns:foo=\"http://example.org/foo\" type=\"sata\" index=\"0\">mixed<foo:x/></controller>\n"
+    "    <video xmlns:foo='http://example.org/foo'>\n"
+    "      <model type='vga' vram='16384' heads='1' primary='yes'/>\n"
+    "      <foo:ext foo:a='b'/>\n"
+    "    </video>\n"
+    "    <memballoon model='virtio'/>\n"
+    "    <rng model='virtio'>\n"
+    "      <backend model='random'>/dev/urandom</backend>\n"
+    "    </rng>\n"
+    "  </devices>\n"
+    "  <qemu:commandline>\n"
+    "    <qemu:arg value='-s'/>\n"
+    "  </qemu:commandline>\n"
+    "</domain>\n";
+
+START_TEST(test_layout)
+{
+    g_autoptr(mvDomainDef) def = mvDomainDefParseString(layoutXML, MV_DOMAIN_DEF_PARSE_LIVE);
+    g_autoptr(mvDomainDef) copy = NULL;
+    g_autofree char *live = NULL;
+    g_autofree char *inactive = NULL;
+    g_autofree char *again = NULL;
+
+    ck_assert_msg(def, "parse failed: %s", lastMessage());
+    def->id = 7;
+    live = mvDomainDefFormat(def, 0);
+    ck_assert_str_eq(live, layoutLive);
+    inactive = mvDomainDefFormat(def, MV_DOMAIN_XML_INACTIVE);
+    ck_assert_str_eq(inactive, layoutInactive);
+
+    /* the copy formats the same, and formatting did not change the def */
+    copy = mvDomainDefCopy(def);
+    ck_assert_msg(copy, "copy failed: %s", lastMessage());
+    again = mvDomainDefFormat(copy, 0);
+    ck_assert_str_eq(again, layoutLive);
+    g_clear_pointer(&again, g_free);
+    again = mvDomainDefFormat(def, 0);
+    ck_assert_str_eq(again, layoutLive);
+
+    /* the same through the node API (copies, not moves) */
+    {
+        g_autoptr(xmlDoc) doc = mvXMLParseString(layoutXML, "(domain_definition)");
+        g_autoptr(mvDomainDef) byNode = mvDomainDefParseNode(xmlDocGetRootElement(doc),
+                                                             MV_DOMAIN_DEF_PARSE_LIVE);
+        g_autofree char *out = NULL;
+        ck_assert_msg(byNode, "parse failed: %s", lastMessage());
+        byNode->id = 7;
+        out = mvDomainDefFormat(byNode, 0);
+        ck_assert_str_eq(out, layoutLive);
+    }
+}
+END_TEST
+
+static gpointer
+layoutThread(gpointer data G_GNUC_UNUSED)
+{
+    for (int i = 0; i < 40; i++) {
+        g_autoptr(mvDomainDef) def = mvDomainDefParseString(layoutXML, MV_DOMAIN_DEF_PARSE_LIVE);
+        g_autofree char *out = NULL;
+        if (!def)
+            return GINT_TO_POINTER(1);
+        def->id = 7;
+        out = mvDomainDefFormat(def, MV_DOMAIN_XML_INACTIVE);
+        if (strcmp(out, layoutInactive) != 0)
+            return GINT_TO_POINTER(2);
+    }
+    return NULL;
+}
+
+/* the shared name dictionary and rule index are used from many threads */
+START_TEST(test_layout_threads)
+{
+    GThread *th[4];
+    for (size_t i = 0; i < G_N_ELEMENTS(th); i++)
+        th[i] = g_thread_new("layout", layoutThread, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(th); i++)
+        ck_assert_int_eq(GPOINTER_TO_INT(g_thread_join(th[i])), 0);
+}
+END_TEST
+
+/* the node setters store short values inside the text node; long and
+ * special values still read back as they were set */
+START_TEST(test_node_setters)
+{
+    g_autoptr(xmlDoc) doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNode *n = xmlNewDocNode(doc, NULL, BAD_CAST "x", NULL);
+    g_autofree char *a = NULL;
+    g_autofree char *b = NULL;
+    g_autofree char *c = NULL;
+    g_autoptr(GString) buf = g_string_new(NULL);
+
+    xmlDocSetRootElement(doc, n);
+    mvXMLSetProp(n, "short", "0x0000");
+    mvXMLSetProp(n, "long", "/var/lib/libvirt/images/a&b<c>.qcow2");
+    mvXMLSetProp(n, "short", "exactly15chars!");
+    mvXMLSetProp(n, "gone", "x");
+    mvXMLSetProp(n, "gone", NULL);
+    mvXMLSetContent(n, "text & <more>");
+    a = mvXMLProp(n, "short");
+    b = mvXMLProp(n, "long");
+    c = mvXMLContent(n);
+    ck_assert_str_eq(a, "exactly15chars!");
+    ck_assert_str_eq(b, "/var/lib/libvirt/images/a&b<c>.qcow2");
+    ck_assert_str_eq(c, "text & <more>");
+    ck_assert_ptr_null(xmlHasProp(n, BAD_CAST "gone"));
+    mvXMLFormatNode(buf, n, 0, NULL, NULL);
+    ck_assert_str_eq(buf->str, "<x short='exactly15chars!' "
+                     "long='/var/lib/libvirt/images/a&amp;b&lt;c&gt;.qcow2'>"
+                     "text &amp; &lt;more&gt;</x>\n");
+    mvXMLSetContent(n, "");
+    g_clear_pointer(&c, g_free);
+    c = mvXMLContent(n);
+    ck_assert_str_eq(c, "");
+}
+END_TEST
+
 static Suite *
 domainSuite(void)
 {
@@ -624,6 +862,9 @@ domainSuite(void)
     tcase_add_test(tc, test_metadata_api);
     tcase_add_test(tc, test_copy);
     tcase_add_test(tc, test_hotplug);
+    tcase_add_test(tc, test_layout);
+    tcase_add_test(tc, test_layout_threads);
+    tcase_add_test(tc, test_node_setters);
     suite_add_tcase(s, tc);
     return s;
 }
