@@ -8,6 +8,7 @@
 #include "qemu_driver.h"
 #include "qemu_command.h"
 #include "qemu_monitor.h"
+#include "qemu_hotplug.h"
 #include "remote/remote.h"
 #include "rpc/stream.h"
 #include "util/error.h"
@@ -466,6 +467,7 @@ cleanupAfterFailedStart(qemuDomainObj *obj)
         obj->pid = -1;
     }
     qemuDomainReleaseGraphicsPorts(obj->def);
+    qemuInterfacesCleanup(obj->def);
     removeTree(obj->libDir);
     g_clear_pointer(&obj->libDir, g_free);
     g_clear_pointer(&obj->monitorPath, g_free);
@@ -490,6 +492,9 @@ qemuProcessStart(qemuDomainObj *obj, unsigned int flags)
     g_autofree char *ts = NULL;
     g_autoptr(GHashTable) ptys = NULL;
     qemuCommandParams params = { 0 };
+    GHashTable *tapFds = NULL;
+    g_autofree int *keepfds = NULL;
+    size_t nkeepfds = 0;
     qemuMonitor *mon;
     struct utsname uts;
     const char *emulator;
@@ -540,6 +545,9 @@ qemuProcessStart(qemuDomainObj *obj, unsigned int flags)
     params.id = id;
     if (qemuDomainPrepareForStart(obj->def, caps, &params) < 0)
         goto error;
+    if (qemuInterfacesPrepare(obj->def, &tapFds) < 0)
+        goto error;
+    params.tapFds = tapFds;
     if (!(argv = qemuBuildCommandLine(obj->def, caps, &params)))
         goto error;
     envp = qemuBuildCommandEnv(obj->def, &params);
@@ -556,8 +564,10 @@ qemuProcessStart(qemuDomainObj *obj, unsigned int flags)
                              caps->version % 1000, uts.release, host, cmdline);
     logWrite(logfd, header);
 
-    if (mvProcessSpawnDetached(argv, envp, logfd, NULL, 0, &pid) < 0)
+    keepfds = qemuInterfacesTapFdArray(tapFds, &nkeepfds);
+    if (mvProcessSpawnDetached(argv, envp, logfd, keepfds, nkeepfds, &pid) < 0)
         goto error;
+    qemuInterfacesCloseFds(g_steal_pointer(&tapFds));   /* QEMU has its copies */
     close(logfd);
     logfd = -1;
     obj->pid = pid;
@@ -625,6 +635,7 @@ qemuProcessStart(qemuDomainObj *obj, unsigned int flags)
         g_autoptr(mvError) err = mvErrorSteal();
         if (logfd >= 0)
             close(logfd);
+        qemuInterfacesCloseFds(g_steal_pointer(&tapFds));
         cleanupAfterFailedStart(obj);
         mvErrorRestore(g_steal_pointer(&err));
     }
@@ -682,6 +693,7 @@ qemuProcessStop(qemuDomainObj *obj, int reason, int detail)
     status = statusPath(obj->def->name);
     unlink(status);
     qemuDomainReleaseGraphicsPorts(obj->def);
+    qemuInterfacesCleanup(obj->def);
     removeTree(obj->libDir);
     g_clear_pointer(&obj->libDir, g_free);
     g_clear_pointer(&obj->monitorPath, g_free);

@@ -15,6 +15,7 @@ typedef struct mvRpcJob {
     mvRpcMessage *msg;
     const mvProcInfo *proc;
     const mvProgramInfo *prog;
+    gboolean prio;           /* queued on the priority pool */
 } mvRpcJob;
 
 static void clientUpdateEvents(mvRpcClient *client);
@@ -97,33 +98,56 @@ mvRpcClientEnableKeepalive(mvRpcClient *client)
 
 /* Write as much of the queue as the socket takes.  Called with the lock held.
  * Returns -1 on a dead socket. */
+/* libvirt's fd framing: the packet goes first, then each fd rides alone on
+ * a 1-byte message of its own. */
+static ssize_t
+sendOneFD(int sock, int fd)
+{
+    struct msghdr mh = { 0 };
+    struct iovec iov;
+    char byte = 0;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr *cm;
+
+    memset(cbuf, 0, sizeof(cbuf));
+    iov.iov_base = &byte;
+    iov.iov_len = 1;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof(cbuf);
+    cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Write as much of the queue as the socket takes.  Called with the lock held.
+ * Returns -1 on a dead socket. */
 static int
 clientFlushLocked(mvRpcClient *client)
 {
     mvRpcMessage *msg;
 
     while ((msg = g_queue_peek_head(&client->tx))) {
-        struct msghdr mh = { 0 };
-        struct iovec iov;
-        char cbuf[CMSG_SPACE(sizeof(int) * MV_RPC_MAX_FDS)];
         ssize_t n;
 
-        iov.iov_base = msg->buffer + msg->bufferOffset;
-        iov.iov_len = msg->bufferLength - msg->bufferOffset;
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        if (msg->nfds > 0 && msg->donefds == 0) {
-            struct cmsghdr *cm;
-            memset(cbuf, 0, sizeof(cbuf));
-            mh.msg_control = cbuf;
-            mh.msg_controllen = CMSG_SPACE(sizeof(int) * msg->nfds);
-            cm = CMSG_FIRSTHDR(&mh);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_RIGHTS;
-            cm->cmsg_len = CMSG_LEN(sizeof(int) * msg->nfds);
-            memcpy(CMSG_DATA(cm), msg->fds, sizeof(int) * msg->nfds);
+        if (msg->bufferOffset < msg->bufferLength) {
+            n = send(client->fd, msg->buffer + msg->bufferOffset,
+                     msg->bufferLength - msg->bufferOffset, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } else if (msg->donefds < msg->nfds) {
+            n = sendOneFD(client->fd, msg->fds[msg->donefds]);
+            if (n == 1) {
+                msg->donefds++;
+                continue;
+            }
+        } else {
+            g_queue_pop_head(&client->tx);
+            mvRpcMessageFree(msg);
+            continue;
         }
-        n = sendmsg(client->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return 0;
@@ -131,13 +155,10 @@ clientFlushLocked(mvRpcClient *client)
                 continue;
             return -1;
         }
-        if (msg->nfds > 0)
-            msg->donefds = msg->nfds;
-        msg->bufferOffset += n;
+        if (msg->bufferOffset < msg->bufferLength)
+            msg->bufferOffset += n;
         if (msg->bufferOffset < msg->bufferLength)
             return 0;
-        g_queue_pop_head(&client->tx);
-        mvRpcMessageFree(msg);
     }
     return 0;
 }
@@ -260,6 +281,8 @@ jobRun(gpointer data, gpointer user_data)
 
     (void)user_data;
     mvErrorReset();
+    if (!job->prio)
+        g_atomic_int_inc(&client->srv->busyWorkers);
 
     if (!proc || !proc->dispatch) {
         if (proc)
@@ -341,6 +364,8 @@ jobRun(gpointer data, gpointer user_data)
     /* reading may have paused at the in-flight limit */
     g_main_context_invoke_full(client->srv->ctx, G_PRIORITY_DEFAULT, clientFlushIdle,
                                mvRpcClientRef(client), (GDestroyNotify)mvRpcClientUnref);
+    if (!job->prio)
+        g_atomic_int_add(&client->srv->busyWorkers, -1);
     mvRpcMessageFree(job->msg);
     mvRpcClientUnref(client);
     g_free(job);
@@ -423,9 +448,12 @@ clientHandleMessage(mvRpcClient *client, mvRpcMessage *msg)
     msg->tracked = TRUE;
     g_mutex_unlock(&client->lock);
 
-    if (job->proc && (job->proc->flags & MV_PROC_PRIORITY) && srv->prioWorkers)
+    if (job->proc && (job->proc->flags & MV_PROC_PRIORITY) &&
+        g_atomic_pointer_get(&srv->prioWorkers) &&
+        g_atomic_int_get((gint *)&srv->cfg.prioWorkers) > 0) {
+        job->prio = TRUE;
         g_thread_pool_push(srv->prioWorkers, job, &gerr);
-    else
+    } else
         g_thread_pool_push(srv->workers, job, &gerr);
     if (gerr) {
         MV_WARN("cannot queue job: %s", gerr->message);
@@ -440,6 +468,48 @@ clientHandleMessage(mvRpcClient *client, mvRpcMessage *msg)
         clientSendError(client, &hdr, err);
         mvRpcMessageFree(msg);
     }
+}
+
+/* Collect the fds announced by a complete CALL_WITH_FDS packet: each follows
+ * on a 1-byte message.  1 when all arrived, 0 to wait, -1 on a dead socket. */
+static int
+clientReadFds(mvRpcClient *client, mvRpcMessage *rx)
+{
+    while (rx->donefds < rx->nfds) {
+        char byte;
+        struct msghdr fmh = { 0 };
+        struct iovec fiov = { &byte, 1 };
+        char fcbuf[CMSG_SPACE(sizeof(int) * MV_RPC_MAX_FDS)];
+        gpointer p = g_queue_pop_head(&client->rxfds);
+        ssize_t fn;
+
+        if (p) {
+            rx->fds[rx->donefds++] = GPOINTER_TO_INT(p) - 1;
+            continue;
+        }
+        fmh.msg_iov = &fiov;
+        fmh.msg_iovlen = 1;
+        fmh.msg_control = fcbuf;
+        fmh.msg_controllen = sizeof(fcbuf);
+        fn = recvmsg(client->fd, &fmh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (fn < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return 0;
+        if (fn <= 0)
+            return -1;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&fmh); cm; cm = CMSG_NXTHDR(&fmh, cm)) {
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                size_t nf = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                int *fds = (int *)CMSG_DATA(cm);
+                for (size_t i = 0; i < nf; i++) {
+                    if (rx->donefds < rx->nfds)
+                        rx->fds[rx->donefds++] = fds[i];
+                    else
+                        close(fds[i]);
+                }
+            }
+        }
+    }
+    return 1;
 }
 
 /* Read what the socket has; returns -1 when the client must go. */
@@ -461,6 +531,17 @@ clientRead(mvRpcClient *client)
         }
         g_mutex_unlock(&client->lock);
 
+        if (client->rx && client->rx->payloadOffset &&
+            client->rx->bufferOffset == client->rx->bufferLength) {
+            /* a complete packet still waiting for its fds */
+            int r = clientReadFds(client, client->rx);
+            if (r <= 0)
+                return r;
+            rx = client->rx;
+            client->rx = NULL;
+            clientHandleMessage(client, rx);
+            continue;
+        }
         if (!client->rx) {
             client->rx = mvRpcMessageNew();
             client->rx->buffer = g_malloc(MV_RPC_LEN_WORD);
@@ -517,22 +598,26 @@ clientRead(mvRpcClient *client)
             continue;
         }
 
-        client->rx = NULL;
-        if (mvRpcMessageDecodeHeader(rx) < 0) {
-            g_autoptr(mvError) err = mvErrorSteal();
-            MV_WARN("client=%llu: %s", client->id, err ? err->message : "bad header");
-            mvRpcMessageFree(rx);
-            return -1;
-        }
-        for (size_t i = 0; i < rx->nfds; i++) {
-            gpointer p = g_queue_pop_head(&client->rxfds);
-            if (!p) {
-                MV_WARN("client=%llu: message announced %zu fds, fewer arrived", client->id, rx->nfds);
+        if (!rx->payloadOffset) {
+            if (mvRpcMessageDecodeHeader(rx) < 0) {
+                g_autoptr(mvError) err = mvErrorSteal();
+                MV_WARN("client=%llu: %s", client->id, err ? err->message : "bad header");
+                client->rx = NULL;
                 mvRpcMessageFree(rx);
                 return -1;
             }
-            rx->fds[i] = GPOINTER_TO_INT(p) - 1;
+            if (rx->nfds > 0 && rx->header.type != MV_RPC_CALL_WITH_FDS) {
+                client->rx = NULL;
+                mvRpcMessageFree(rx);
+                return -1;
+            }
         }
+        if (rx->donefds < rx->nfds) {
+            int r = clientReadFds(client, rx);
+            if (r <= 0)
+                return r;
+        }
+        client->rx = NULL;
         clientHandleMessage(client, rx);
     }
     return 0;
@@ -669,6 +754,13 @@ listenerAccept(gint fd, GIOCondition cond, gpointer opaque)
         g_queue_init(&client->tx);
         g_queue_init(&client->rxfds);
         client->lastRx = g_get_monotonic_time();
+        client->connTime = g_get_real_time() / G_USEC_PER_SEC;
+        {
+            struct sockaddr_storage ss;
+            socklen_t sslen = sizeof(ss);
+            client->transport = (getsockname(cfd, (struct sockaddr *)&ss, &sslen) == 0 &&
+                                 ss.ss_family != AF_UNIX) ? 1 : 0;
+        }
         if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0) {
             client->pid = cred.pid;
             client->uid = cred.uid;
@@ -744,6 +836,30 @@ keepaliveTick(gpointer opaque)
 
 /* ---- server ----------------------------------------------------------- */
 
+/* Every server of the process, in creation order, for the admin program
+ * (virt-admin names servers: "virtqemud", "admin"). */
+static GMutex serverRegistryLock;
+static GPtrArray *serverRegistry;
+
+static void
+serverRegistryAdd(mvRpcServer *srv)
+{
+    g_mutex_lock(&serverRegistryLock);
+    if (!serverRegistry)
+        serverRegistry = g_ptr_array_new();
+    g_ptr_array_add(serverRegistry, srv);
+    g_mutex_unlock(&serverRegistryLock);
+}
+
+static void
+serverRegistryRemove(mvRpcServer *srv)
+{
+    g_mutex_lock(&serverRegistryLock);
+    if (serverRegistry)
+        g_ptr_array_remove(serverRegistry, srv);
+    g_mutex_unlock(&serverRegistryLock);
+}
+
 mvRpcServer *
 mvRpcServerNew(const char *name, const mvRpcServerConfig *cfg, const mvRpcClientHooks *hooks)
 {
@@ -760,9 +876,13 @@ mvRpcServerNew(const char *name, const mvRpcServerConfig *cfg, const mvRpcClient
         srv->cfg.maxClientRequests = 1;
     if (hooks)
         srv->hooks = *hooks;
+    srv->minWorkers = MIN(5, srv->cfg.maxWorkers);          /* libvirt's min_workers */
+    /* libvirt's max_anonymous_clients (20); its admin server takes none */
+    srv->maxUnauthClients = g_strcmp0(name, "admin") == 0 ? 0 : MIN(20, srv->cfg.maxClients);
     g_mutex_init(&srv->lock);
     srv->programs = g_ptr_array_new();
     srv->listeners = g_ptr_array_new();
+    serverRegistryAdd(srv);
     return srv;
 }
 
@@ -878,14 +998,19 @@ mvRpcServerShutdown(mvRpcServer *srv)
         g_source_unref(srv->keepaliveTimer);
         srv->keepaliveTimer = NULL;
     }
-    /* Let running handlers finish before their clients disappear. */
-    if (srv->workers) {
-        g_thread_pool_free(srv->workers, FALSE, TRUE);
-        srv->workers = NULL;
-    }
-    if (srv->prioWorkers) {
-        g_thread_pool_free(srv->prioWorkers, FALSE, TRUE);
-        srv->prioWorkers = NULL;
+    /* Let running handlers finish before their clients disappear.  The pools
+     * are detached under the lock: the admin accessors read them under it. */
+    {
+        GThreadPool *workers, *prio;
+
+        g_mutex_lock(&srv->lock);
+        workers = g_steal_pointer(&srv->workers);
+        prio = g_steal_pointer(&srv->prioWorkers);
+        g_mutex_unlock(&srv->lock);
+        if (workers)
+            g_thread_pool_free(workers, FALSE, TRUE);
+        if (prio)
+            g_thread_pool_free(prio, FALSE, TRUE);
     }
     g_mutex_lock(&srv->lock);
     snapshot = g_list_copy_deep(srv->clients, clientRefCopy, NULL);
@@ -900,6 +1025,7 @@ mvRpcServerFree(mvRpcServer *srv)
 {
     if (!srv)
         return;
+    serverRegistryRemove(srv);
     mvRpcServerShutdown(srv);
     for (guint i = 0; i < srv->listeners->len; i++) {
         mvRpcListener *l = g_ptr_array_index(srv->listeners, i);
@@ -913,4 +1039,270 @@ mvRpcServerFree(mvRpcServer *srv)
     g_mutex_clear(&srv->lock);
     g_free(srv->name);
     g_free(srv);
+}
+
+/* ---- for the admin program (virt-admin) ------------------------------- */
+
+GPtrArray *
+mvRpcServerListAll(void)
+{
+    GPtrArray *ret = g_ptr_array_new();
+
+    g_mutex_lock(&serverRegistryLock);
+    for (guint i = 0; serverRegistry && i < serverRegistry->len; i++)
+        g_ptr_array_add(ret, g_ptr_array_index(serverRegistry, i));
+    g_mutex_unlock(&serverRegistryLock);
+    return ret;
+}
+
+mvRpcServer *
+mvRpcServerLookup(const char *name)
+{
+    mvRpcServer *found = NULL;
+
+    g_mutex_lock(&serverRegistryLock);
+    for (guint i = 0; name && serverRegistry && i < serverRegistry->len; i++) {
+        mvRpcServer *s = g_ptr_array_index(serverRegistry, i);
+        if (g_strcmp0(s->name, name) == 0) {
+            found = s;
+            break;
+        }
+    }
+    g_mutex_unlock(&serverRegistryLock);
+    return found;
+}
+
+const char *
+mvRpcServerGetName(mvRpcServer *srv)
+{
+    return srv->name;
+}
+
+static void
+clientFillInfo(mvRpcClient *c, mvRpcClientInfo *info)
+{
+    g_mutex_lock(&c->lock);
+    info->id = c->id;
+    info->timestamp = c->connTime;
+    info->transport = c->transport;
+    info->readonly = c->readonly;
+    info->cls = c->cls;
+    info->pid = c->pid;
+    info->uid = c->uid;
+    info->gid = c->gid;
+    g_mutex_unlock(&c->lock);
+}
+
+static gint
+clientInfoCmp(gconstpointer a, gconstpointer b)
+{
+    const mvRpcClientInfo *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+mvRpcClientInfo *
+mvRpcServerListClients(mvRpcServer *srv, size_t *n)
+{
+    GArray *arr = g_array_new(FALSE, TRUE, sizeof(mvRpcClientInfo));
+
+    g_mutex_lock(&srv->lock);
+    for (GList *l = srv->clients; l; l = l->next) {
+        mvRpcClient *c = l->data;
+        mvRpcClientInfo info;
+        if (c->closed)
+            continue;
+        clientFillInfo(c, &info);
+        g_array_append_val(arr, info);
+    }
+    g_mutex_unlock(&srv->lock);
+    g_array_sort(arr, clientInfoCmp);
+    *n = arr->len;
+    return (mvRpcClientInfo *)g_array_free(arr, FALSE);
+}
+
+static mvRpcClient *
+serverFindClient(mvRpcServer *srv, unsigned long long id)
+{
+    mvRpcClient *found = NULL;
+
+    g_mutex_lock(&srv->lock);
+    for (GList *l = srv->clients; l; l = l->next) {
+        mvRpcClient *c = l->data;
+        if (c->id == id && !c->closed) {
+            found = mvRpcClientRef(c);
+            break;
+        }
+    }
+    g_mutex_unlock(&srv->lock);
+    return found;
+}
+
+int
+mvRpcServerGetClientInfo(mvRpcServer *srv, unsigned long long id, mvRpcClientInfo *info)
+{
+    mvRpcClient *c = serverFindClient(srv, id);
+
+    if (!c)
+        return -1;
+    clientFillInfo(c, info);
+    mvRpcClientUnref(c);
+    return 0;
+}
+
+static gboolean
+clientCloseNowIdle(gpointer opaque)
+{
+    clientDoClose(opaque);
+    return G_SOURCE_REMOVE;
+}
+
+int
+mvRpcServerCloseClient(mvRpcServer *srv, unsigned long long id)
+{
+    mvRpcClient *c = serverFindClient(srv, id);
+
+    if (!c)
+        return -1;
+    /* Like libvirt's virNetServerClientClose: now, dropping queued output. */
+    g_main_context_invoke_full(srv->ctx, G_PRIORITY_DEFAULT, clientCloseNowIdle,
+                               c, (GDestroyNotify)mvRpcClientUnref);
+    return 0;
+}
+
+void
+mvRpcServerGetThreadPoolInfo(mvRpcServer *srv, mvRpcThreadPoolInfo *info)
+{
+    unsigned int busy = MAX(g_atomic_int_get(&srv->busyWorkers), 0);
+
+    memset(info, 0, sizeof(*info));
+    g_mutex_lock(&srv->lock);
+    info->minWorkers = srv->minWorkers;
+    info->maxWorkers = srv->cfg.maxWorkers;
+    info->prioWorkers = srv->prioWorkers ? srv->cfg.prioWorkers : 0;
+    if (srv->workers) {
+        /* Threads attached to the pool: running a job, or idle for at most
+         * half a second before GLib hands them back to its shared pool. */
+        info->nWorkers = g_thread_pool_get_num_threads(srv->workers);
+        info->jobQueueDepth = g_thread_pool_unprocessed(srv->workers);
+    }
+    if (srv->prioWorkers)
+        info->jobQueueDepth += g_thread_pool_unprocessed(srv->prioWorkers);
+    g_mutex_unlock(&srv->lock);
+    info->nWorkers = MAX(info->nWorkers, busy);
+    info->freeWorkers = info->nWorkers - busy;
+}
+
+int
+mvRpcServerSetThreadPoolParams(mvRpcServer *srv, long long minWorkers,
+                               long long maxWorkers, long long prioWorkers)
+{
+    unsigned long long min, max;
+    int ret = -1;
+
+    g_mutex_lock(&srv->lock);
+    max = maxWorkers >= 0 ? (unsigned long long)maxWorkers : srv->cfg.maxWorkers;
+    min = minWorkers >= 0 ? (unsigned long long)minWorkers : srv->minWorkers;
+    if (min > max) {
+        mvErrorReport(MV_FROM_NONE, MV_ERR_INVALID_ARG, "%s",
+                      "minWorkers cannot be larger than maxWorkers");
+        goto out;
+    }
+    if ((maxWorkers == 0 && srv->cfg.maxWorkers > 0) ||
+        (maxWorkers > 0 && srv->cfg.maxWorkers == 0)) {
+        mvErrorReport(MV_FROM_NONE, MV_ERR_INVALID_ARG, "%s",
+                      "maxWorkers must not be switched from zero to non-zero and vice versa");
+        goto out;
+    }
+    /* GThreadPool counts threads in a gint */
+    maxWorkers = MIN(maxWorkers, G_MAXINT);
+    prioWorkers = MIN(prioWorkers, G_MAXINT);
+    if (prioWorkers > 0 && !srv->prioWorkers && srv->workers) {
+        GError *gerr = NULL;
+        GThreadPool *p = g_thread_pool_new(jobRun, srv, (gint)prioWorkers, FALSE, &gerr);
+        if (!p) {
+            mvReportError(MV_ERR_INTERNAL_ERROR, "cannot create worker pool: %s",
+                          gerr ? gerr->message : "?");
+            g_clear_error(&gerr);
+            goto out;
+        }
+        g_atomic_pointer_set(&srv->prioWorkers, p);
+    }
+    if (minWorkers >= 0)
+        srv->minWorkers = (unsigned int)minWorkers;
+    if (maxWorkers >= 0) {
+        srv->cfg.maxWorkers = (unsigned int)maxWorkers;
+        if (srv->workers)
+            g_thread_pool_set_max_threads(srv->workers, (gint)maxWorkers, NULL);
+    }
+    if (prioWorkers >= 0) {
+        /* 0: priority jobs go to the normal pool; the priority pool keeps one
+         * thread so anything already queued there still runs. */
+        g_atomic_int_set((gint *)&srv->cfg.prioWorkers, (gint)prioWorkers);
+        if (srv->prioWorkers)
+            g_thread_pool_set_max_threads(srv->prioWorkers, MAX((gint)prioWorkers, 1), NULL);
+    }
+    ret = 0;
+ out:
+    g_mutex_unlock(&srv->lock);
+    return ret;
+}
+
+void
+mvRpcServerGetClientLimits(mvRpcServer *srv, unsigned int *maxClients, unsigned int *nclients,
+                           unsigned int *maxUnauth, unsigned int *nunauth)
+{
+    g_mutex_lock(&srv->lock);
+    if (maxClients)
+        *maxClients = srv->cfg.maxClients;
+    if (nclients)
+        *nclients = srv->nclients;
+    if (maxUnauth)
+        *maxUnauth = srv->maxUnauthClients;
+    if (nunauth)
+        *nunauth = 0;   /* clients are authenticated by their socket's permissions */
+    g_mutex_unlock(&srv->lock);
+}
+
+int
+mvRpcServerSetClientLimits(mvRpcServer *srv, long long maxClients, long long maxUnauth)
+{
+    unsigned long long max, unauth;
+    int ret = -1;
+
+    g_mutex_lock(&srv->lock);
+    max = maxClients >= 0 ? (unsigned long long)maxClients : srv->cfg.maxClients;
+    unauth = maxUnauth >= 0 ? (unsigned long long)maxUnauth : srv->maxUnauthClients;
+    if (max < unauth) {
+        /* libvirt 9.0's wording (sic) */
+        mvErrorReport(MV_FROM_RPC, MV_ERR_INVALID_ARG, "%s",
+                      "The overall maximum number of clients waiting for authentication "
+                      "must not be less than the overall maximum number of clients");
+        goto out;
+    }
+    if (maxClients >= 0)
+        srv->cfg.maxClients = (unsigned int)MIN(max, G_MAXUINT);
+    if (maxUnauth >= 0)
+        srv->maxUnauthClients = (unsigned int)MIN(unauth, G_MAXUINT);
+    ret = 0;
+ out:
+    g_mutex_unlock(&srv->lock);
+    return ret;
+}
+
+unsigned int
+mvRpcServerGetMaxClientRequests(mvRpcServer *srv)
+{
+    unsigned int n;
+    g_mutex_lock(&srv->lock);
+    n = srv->cfg.maxClientRequests;
+    g_mutex_unlock(&srv->lock);
+    return n;
+}
+
+void
+mvRpcServerSetMaxClientRequests(mvRpcServer *srv, unsigned int n)
+{
+    g_mutex_lock(&srv->lock);
+    srv->cfg.maxClientRequests = MAX(n, 1);
+    g_mutex_unlock(&srv->lock);
 }

@@ -85,3 +85,53 @@ int mvRpcClientSendEvent(mvRpcClient *client, unsigned int prog, unsigned int ve
                          int proc, xdrproc_t filter, void *data);
 /* Ask the main loop to close the client after its queue drains. */
 void mvRpcClientClose(mvRpcClient *client);
+
+/* ---- for the admin program (virt-admin) ------------------------------- */
+
+/* Every server of this process, in creation order ("virtqemud", "admin").
+ * The pointers are borrowed: valid until mvRpcServerFree.  Free the array. */
+GPtrArray *mvRpcServerListAll(void);
+/* The server called @name, or NULL (no error set). */
+mvRpcServer *mvRpcServerLookup(const char *name);
+const char *mvRpcServerGetName(mvRpcServer *srv);
+
+typedef struct mvRpcClientInfo {
+    unsigned long long id;
+    long long timestamp;      /* connection time, seconds since the epoch */
+    int transport;            /* libvirt's virClientTransport: 0 unix, 1 tcp */
+    gboolean readonly;
+    mvRpcSockClass cls;
+    pid_t pid;                /* -1 / (uid_t)-1 / (gid_t)-1 when unknown */
+    uid_t uid;
+    gid_t gid;
+} mvRpcClientInfo;
+
+/* Snapshot of the connected clients, by id; g_free() the result. */
+mvRpcClientInfo *mvRpcServerListClients(mvRpcServer *srv, size_t *n);
+/* -1 (no error set) when no client has @id. */
+int mvRpcServerGetClientInfo(mvRpcServer *srv, unsigned long long id, mvRpcClientInfo *info);
+/* Close client @id right away (queued output is dropped); -1 when none. */
+int mvRpcServerCloseClient(mvRpcServer *srv, unsigned long long id);
+
+typedef struct mvRpcThreadPoolInfo {
+    unsigned int minWorkers;
+    unsigned int maxWorkers;
+    unsigned int nWorkers;      /* threads attached to the normal pool */
+    unsigned int freeWorkers;   /* of those, not running a job */
+    unsigned int prioWorkers;
+    unsigned int jobQueueDepth; /* jobs waiting for a thread (both pools) */
+} mvRpcThreadPoolInfo;
+void mvRpcServerGetThreadPoolInfo(mvRpcServer *srv, mvRpcThreadPoolInfo *info);
+/* A negative value keeps the current setting.  -1 + MV_ERR_INVALID_ARG
+ * worded like libvirt's ("minWorkers cannot be larger than maxWorkers"). */
+int mvRpcServerSetThreadPoolParams(mvRpcServer *srv, long long minWorkers,
+                                   long long maxWorkers, long long prioWorkers);
+
+/* Any pointer may be NULL.  There is no authentication phase, so the
+ * current unauthenticated count is always 0. */
+void mvRpcServerGetClientLimits(mvRpcServer *srv, unsigned int *maxClients, unsigned int *nclients,
+                                unsigned int *maxUnauth, unsigned int *nunauth);
+/* A negative value keeps the current setting; -1 + error as libvirt 9.0. */
+int mvRpcServerSetClientLimits(mvRpcServer *srv, long long maxClients, long long maxUnauth);
+unsigned int mvRpcServerGetMaxClientRequests(mvRpcServer *srv);
+void mvRpcServerSetMaxClientRequests(mvRpcServer *srv, unsigned int n);

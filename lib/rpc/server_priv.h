@@ -30,6 +30,10 @@ struct mvRpcServer {
     GSource *keepaliveTimer;
     unsigned long long nextClientId;
     gboolean started;
+    /* admin program (virt-admin) figures */
+    unsigned int minWorkers;       /* reported and validated; GThreadPool keeps no floor */
+    unsigned int maxUnauthClients; /* libvirt's nclients_unauth_max (we have no auth phase) */
+    gint busyWorkers;              /* jobs running on the normal pool (atomic) */
 };
 
 typedef struct mvRpcClientSource {
@@ -60,6 +64,8 @@ struct mvRpcClient {
     pid_t pid;
     uid_t uid;
     gid_t gid;
+    gint64 connTime;         /* seconds since the epoch, for the admin program */
+    int transport;           /* libvirt's virClientTransport: 0 unix, 1 tcp */
     void *priv;
     GList *streams;          /* mvRpcStream *, main-loop thread only */
 };

@@ -334,6 +334,27 @@ sys.stdout.write(repr(s.recv(12)))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, repr(b"RFB 003.008\n"))
 
+    def test_07b_open_graphics_client_fd(self):
+        """dom.openGraphics(0, fd): our socket end goes to QEMU (CALL_WITH_FDS)."""
+        script = r"""
+import libvirt, socket, sys
+c = libvirt.open(sys.argv[1])
+d = c.lookupByName(sys.argv[2])
+a, b = socket.socketpair()
+d.openGraphics(0, b.fileno(), 0)
+b.close()
+a.settimeout(10)
+sys.stdout.write(repr(a.recv(12)))
+"""
+        try:
+            p = subprocess.run([harness.SYSTEM_PYTHON, "-c", script, self.d.uri, self.name],
+                               capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            self.fail("openGraphics(0, fd) hung for 30 s (CALL_WITH_FDS framing: libvirt "
+                      "sends each fd after the packet, one byte per fd)")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, repr(b"RFB 003.008\n"))
+
     def test_08_open_graphics_fd_raw(self):
         """The handler itself, with a raw RPC client that takes the fd from
         the reply's SCM_RIGHTS wherever it comes."""
