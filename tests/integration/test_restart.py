@@ -24,7 +24,7 @@ sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
 from harness import Daemon, log, main, wait_for, write_file  # noqa: E402
-from test_lifecycle import (Console, EventCollector, PROMPT,  # noqa: E402
+from test_lifecycle import (Console, EventCollector, GuestDaemon, PROMPT,  # noqa: E402
                             build_guest, ensure_event_loop, guest_xml,
                             kill_guests_under, pid_alive, status_path, status_pid,
                             wait_pid_gone)
@@ -83,7 +83,7 @@ class RestartBase(unittest.TestCase):
             shutil.rmtree(self.root, ignore_errors=True)
 
     def daemon(self, **kw):
-        d = Daemon(root=self.root, **kw)
+        d = GuestDaemon(root=self.root, timeout=60 if harness.is_reference() else 15, **kw)
         self.daemons.append(d)
         d.start()
         return d
