@@ -87,7 +87,7 @@ static const mvRemoteDriver qemuRemoteDriver = {
 static gpointer
 startupThread(gpointer data)
 {
-    qemuProcessReconnectAll();
+    qemuProcessReconnectMonitors();
     qemuProcessAutostartAll();
     return NULL;
 }
@@ -102,6 +102,12 @@ qemuDriverBusy(mvDaemon *daemon)
 int
 qemuDriverPostParse(mvDomainDef *def)
 {
+    if ((def->onPoweroff && strcmp(def->onPoweroff, "preserve") == 0) ||
+        (def->onReboot && strcmp(def->onReboot, "preserve") == 0)) {
+        mvReportError(MV_ERR_CONFIG_UNSUPPORTED, "%s",
+                      "qemu driver doesn't support the 'preserve' action for 'on_reboot'/'on_poweroff'");
+        return -1;
+    }
     return qemuDefinePostParseProbe(def);
 }
 
@@ -131,6 +137,7 @@ qemuDriverInit(mvDaemon *daemon)
     if (qemuDomainObjListLoadAll(drv->domains) < 0)
         return -1;
     mvRemoteInit(&qemuRemoteDriver, mvDaemonGetServer(daemon));
+    qemuProcessReconnectAll();
     g_thread_unref(g_thread_new("qemu-startup", startupThread, NULL));
     MV_INFO("qemu driver ready: config %s, QEMU version %llu", drv->configDir, drv->qemuVersion);
     return 0;

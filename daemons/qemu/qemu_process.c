@@ -140,7 +140,9 @@ handleShutdown(qemuDomainObj *obj, json_object *data)
         reset = strcmp(json_object_get_string(v), "guest-reset") == 0;
 
     obj->gotShutdown = TRUE;
-    if (obj->fakeReboot) {
+    action = actionFor(obj, reset);
+    if (obj->fakeReboot || (!reset && strcmp(action, "restart") == 0)) {
+        /* a "reboot" that keeps the QEMU process: reset and run again */
         qemuMonitor *mon = obj->mon ? qemuMonitorRef(obj->mon) : NULL;
         int rc = -1;
         obj->fakeReboot = FALSE;
@@ -156,9 +158,11 @@ handleShutdown(qemuDomainObj *obj, json_object *data)
         if (rc < 0) {
             g_autoptr(mvError) err = mvErrorSteal();
             MV_WARN("domain %s: reboot failed: %s", obj->def->name, err ? err->message : "?");
+            qemuProcessStop(obj, MV_SHUTOFF_CRASHED, MV_EVENT_STOPPED_FAILED);
         } else {
             setState(obj, MV_DOMAIN_RUNNING, MV_RUNNING_BOOTED);
-            qemuDomainEventReboot(obj);
+            qemuDomainEventLifecycle(obj, MV_DOMAIN_EVENT_RESUMED, MV_EVENT_RESUMED_UNPAUSED);
+            qemuProcessSaveStatus(obj);
         }
         return;
     }
@@ -166,7 +170,6 @@ handleShutdown(qemuDomainObj *obj, json_object *data)
     setState(obj, MV_DOMAIN_SHUTDOWN, MV_SHUTDOWN_STATE_USER);
     qemuDomainEventLifecycle(obj, MV_DOMAIN_EVENT_SHUTDOWN,
                              guest ? MV_EVENT_SHUTDOWN_GUEST : MV_EVENT_SHUTDOWN_HOST);
-    action = actionFor(obj, reset);
     if (strcmp(action, "preserve") == 0)
         return;
     if (strcmp(action, "restart") == 0 || strcmp(action, "restart-after-crash") == 0) {
@@ -252,6 +255,8 @@ eventRun(gpointer data, gpointer user)
         if (ev->kind == QEMU_EV_EOF) {
             if (ev->error)
                 MV_WARN("domain %s: monitor failed: %s", obj->def->name, ev->error);
+            for (int i = 0; ev->error && i < 50 && mvProcessIsAlive(obj->pid); i++)
+                g_usleep(10 * 1000);
             if (ev->error && mvProcessIsAlive(obj->pid)) {
                 /* a monitor speaking garbage: the guest cannot be managed any more */
                 qemuProcessStop(obj, MV_SHUTOFF_FAILED, MV_EVENT_STOPPED_FAILED);
@@ -583,8 +588,9 @@ qemuProcessStart(qemuDomainObj *obj, unsigned int flags)
     if (!mon) {
         g_autoptr(mvError) err = mvErrorSteal();
         g_autofree char *tail = NULL;
+        gboolean exited = !mvProcessIsAlive(pid);
         mvProcessKill(pid, 1000, FALSE);
-        tail = logTail(obj->def->name, logStart);
+        tail = exited ? logTail(obj->def->name, logStart) : NULL;
         if (tail && *tail)
             mvReportError(MV_ERR_INTERNAL_ERROR, "process exited while connecting to monitor: %s",
                           tail);
@@ -716,6 +722,8 @@ qemuProcessStop(qemuDomainObj *obj, int reason, int detail)
 
 /* ---- reconnect ------------------------------------------------------------- */
 
+static GPtrArray *pendingReconnects;
+
 static void
 reconnectOne(const char *path)
 {
@@ -728,7 +736,6 @@ reconnectOne(const char *path)
     qemuDomainObj *obj = NULL;
     unsigned long long start = 0;
     int pid = -1, reason = 0, state = MV_DOMAIN_RUNNING;
-    qemuMonitor *mon;
 
     if (!(xml = mvFileReadLimit(path, STATUS_MAX_SIZE, NULL)) ||
         !(doc = mvXMLParseString(xml, "(domain_status)")))
@@ -761,6 +768,12 @@ reconnectOne(const char *path)
         MV_INFO("domain %s: QEMU pid %d is gone; marking it shut off", def->name, pid);
         unlink(path);
         removeTree(libDir);
+        if ((obj = qemuDomainObjListFindByUUID(qemu_driver->domains, def->uuid))) {
+            /* it died while nobody watched: like libvirt, call it a crash */
+            setState(obj, MV_DOMAIN_SHUTOFF, MV_SHUTOFF_CRASHED);
+            qemuDomainObjEndAPI(&obj);
+        }
+        mvErrorReset();
         mvDomainDefFree(def);
         return;
     }
@@ -798,36 +811,10 @@ reconnectOne(const char *path)
         setState(obj, state, reason);
         if (id >= g_atomic_int_get(&nextDomainId))
             g_atomic_int_set(&nextDomainId, id + 1);
-
-        qemuDomainObjEnterMonitor(obj);
-        mon = qemuMonitorOpen(monPath, pid, 5000, qemu_driver->ctx, &monitorCallbacks, obj);
-        qemuDomainObjExitMonitor(obj);
-        if (!mon) {
-            g_autoptr(mvError) err = mvErrorSteal();
-            MV_ERROR("domain %s: cannot reconnect to the monitor (%s); stopping it", name,
-                     err ? err->message : "?");
-            qemuProcessStop(obj, MV_SHUTOFF_FAILED, MV_EVENT_STOPPED_FAILED);
-            qemuDomainObjEndAPI(&obj);
-            return;
-        }
-        obj->mon = mon;
-        {
-            g_autofree char *st = NULL;
-            gboolean running = FALSE;
-            qemuDomainObjEnterMonitor(obj);
-            if (qemuMonitorQueryStatus(mon, &st, &running) == 0) {
-                qemuDomainObjExitMonitor(obj);
-                if (running && obj->state != MV_DOMAIN_RUNNING)
-                    setState(obj, MV_DOMAIN_RUNNING, MV_RUNNING_UNPAUSED);
-                else if (!running && obj->state == MV_DOMAIN_RUNNING)
-                    setState(obj, MV_DOMAIN_PAUSED, MV_PAUSED_UNKNOWN);
-            } else {
-                qemuDomainObjExitMonitor(obj);
-                mvErrorReset();
-            }
-        }
-        MV_INFO("domain %s: reattached to QEMU pid %d (id %d)", name, pid, id);
-        qemuProcessSaveStatus(obj);
+        /* the monitor is reattached once the main loop runs; until then
+         * this "job" keeps state changes waiting */
+        obj->job = TRUE;
+        g_ptr_array_add(pendingReconnects, qemuDomainObjRef(obj));
         qemuDomainObjEndAPI(&obj);
     }
     return;
@@ -840,12 +827,69 @@ reconnectOne(const char *path)
     mvDomainDefFree(def);
 }
 
+/* Reattach the monitor of a guest registered by reconnectOne (job held). */
+static void
+reconnectMonitor(qemuDomainObj *obj)
+{
+    qemuMonitor *mon;
+    g_autofree char *monPath = g_strdup(obj->monitorPath);
+    g_autofree char *name = g_strdup(obj->def->name);
+    pid_t pid = obj->pid;
+
+    qemuDomainObjEnterMonitor(obj);
+    mon = qemuMonitorOpen(monPath, pid, 5000, qemu_driver->ctx, &monitorCallbacks, obj);
+    qemuDomainObjExitMonitor(obj);
+    if (!mon) {
+        g_autoptr(mvError) err = mvErrorSteal();
+        MV_ERROR("domain %s: cannot reconnect to the monitor (%s); stopping it", name,
+                 err ? err->message : "?");
+        qemuProcessStop(obj, MV_SHUTOFF_FAILED, MV_EVENT_STOPPED_FAILED);
+        return;
+    }
+    obj->mon = mon;
+    {
+        g_autofree char *st = NULL;
+        gboolean running = FALSE;
+        int rc;
+        qemuDomainObjEnterMonitor(obj);
+        rc = qemuMonitorQueryStatus(mon, &st, &running);
+        qemuDomainObjExitMonitor(obj);
+        if (rc == 0) {
+            if (running && obj->state != MV_DOMAIN_RUNNING)
+                setState(obj, MV_DOMAIN_RUNNING, MV_RUNNING_UNPAUSED);
+            else if (!running && obj->state == MV_DOMAIN_RUNNING)
+                setState(obj, MV_DOMAIN_PAUSED, MV_PAUSED_UNKNOWN);
+        }
+        mvErrorReset();
+    }
+    MV_INFO("domain %s: reattached to QEMU pid %d (id %d)", name, (int)pid, obj->def->id);
+    qemuProcessSaveStatus(obj);
+    mvErrorReset();
+}
+
+void
+qemuProcessReconnectMonitors(void)
+{
+    g_autoptr(GPtrArray) list = g_steal_pointer(&pendingReconnects);
+
+    for (guint i = 0; list && i < list->len; i++) {
+        qemuDomainObj *obj = g_ptr_array_index(list, i);
+        g_mutex_lock(&obj->lock);
+        if (!obj->removed && qemuDomainObjIsActive(obj))
+            reconnectMonitor(obj);
+        qemuDomainObjEndJob(obj);
+        g_mutex_unlock(&obj->lock);
+    }
+}
+
 void
 qemuProcessReconnectAll(void)
 {
     g_autoptr(GDir) dir = g_dir_open(qemu_driver->runDir, 0, NULL);
     const char *ent;
     int maxId;
+
+    pendingReconnects = g_ptr_array_new_with_free_func((GDestroyNotify)qemuDomainObjUnref);
 
     if (dir) {
         while ((ent = g_dir_read_name(dir))) {

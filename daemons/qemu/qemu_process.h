@@ -33,8 +33,11 @@ int qemuProcessStart(qemuDomainObj *obj, unsigned int flags);
 void qemuProcessStop(qemuDomainObj *obj, int reason, int detail);
 /* Write the live status file (obj locked). */
 int qemuProcessSaveStatus(qemuDomainObj *obj);
-/* At daemon start: reattach to guests that kept running. */
+/* At daemon start, before clients are served: register the guests that
+ * kept running (from their status files), each held by a job ... */
 void qemuProcessReconnectAll(void);
+/* ... and, once the main loop runs, reattach their monitors. */
+void qemuProcessReconnectMonitors(void);
 /* At daemon start, after reconnecting: start autostart domains. */
 void qemuProcessAutostartAll(void);
 /* Shut the event worker down (daemon exit). */

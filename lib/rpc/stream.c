@@ -329,7 +329,12 @@ mvRpcStreamHandlePacket(mvRpcClient *client, mvRpcMessage *msg)
         streamClose(st);
         break;
     default:
-        /* abort from the client: nothing to answer */
+        /* abort from the client: it waits for our answer, an error packet */
+        mvReportError(MV_ERR_RPC, "%s", "stream aborted at client request");
+        {
+            g_autoptr(mvError) err = mvErrorSteal();
+            streamSend(st, MV_RPC_ERROR, NULL, 0, err);
+        }
         streamClose(st);
         break;
     }
