@@ -3,8 +3,9 @@
  *
  * Typical use by the driver when starting a guest:
  *
- *     qemuDomainPrepareForStart(def, caps, &params);   // defaults, addresses, aliases,
- *                                                      // paths, autoport VNC/SPICE ports
+ *     qemuDomainPrepareForStart(def, caps, &params);   // qemuDefinePostParse (defaults,
+ *                                                      // addresses), aliases, paths,
+ *                                                      // autoport VNC/SPICE ports
  *     qemuDomainCreateNVRAM(def);                      // UEFI vars from the template
  *     argv = qemuBuildCommandLine(def, caps, &params);
  *     envp = qemuBuildCommandEnv(def, &params);
@@ -32,18 +33,6 @@ typedef struct qemuCommandParams {
                                 * entry: ifname= + script=no,downscript=no */
 } qemuCommandParams;
 
-/* libvirt's qemu post-parse defaults (what libvirt adds when a domain is
- * defined): canonical machine name, pci-root/pcie-root, implicit SATA on
- * q35, default USB controller, memballoon, PS/2 input devices on x86, a
- * video device when there is graphics, the <audio> backend, default NIC
- * model, video model defaults.  Idempotent.  0 / -1 + error. */
-int qemuDomainDefPostParse(mvDomainDef *def, const mvQemuCaps *caps);
-
-/* PCI addresses (auto-adding pcie-root-port / pcie-to-pci-bridge
- * controllers on q35 like libvirt), USB ports; written into the def as
- * <address/> elements.  Explicit addresses are honoured.  0 / -1 + error. */
-int qemuDomainAssignAddresses(mvDomainDef *def, const mvQemuCaps *caps);
-
 /* Device aliases libvirt assigns (virtio-disk0, sata0-0-0, net0, serial0,
  * console0/serial0, channel0, input0, video0, sound0, hostdev0, rng0,
  * balloon0, watchdog0, tpm0, usb, pci.N, scsi0, virtio-serial0 ...) as
@@ -55,9 +44,11 @@ int qemuAssignDeviceAliases(mvDomainDef *def);
  * 'socket' without path get LIBDIR/vnc.sock / spice.sock. */
 int qemuDomainPrepareChardevPaths(mvDomainDef *def, const char *libDir);
 
-/* All of the above in order, plus <os firmware='efi'> loader/nvram
- * selection and qemuDomainAllocateGraphicsPorts.  Idempotent (ports already
- * set are kept).  0 / -1 + error. */
+/* qemuDefinePostParse (qemu_postparse.h: the define-time defaults,
+ * implicit devices and PCI/USB/virtio-serial addresses), <os
+ * firmware='efi'> loader/nvram selection, the above in order, and
+ * qemuDomainAllocateGraphicsPorts.  @caps is required.  Idempotent
+ * (ports already set are kept).  0 / -1 + error. */
 int qemuDomainPrepareForStart(mvDomainDef *def, const mvQemuCaps *caps,
                               const qemuCommandParams *params);
 
@@ -102,3 +93,22 @@ void qemuDomainReleaseGraphicsPorts(mvDomainDef *def);
 /* Copy <nvram template=...> to the <nvram> path when that file does not
  * exist yet (before starting a UEFI guest).  0 / -1 + error. */
 int qemuDomainCreateNVRAM(const mvDomainDef *def);
+
+/* Property builders shared with device hotplug (qemu_hotplug.c). */
+
+/* The two -blockdev nodes of a disk with a source, as JSON objects in
+ * libvirt's property order: props[0] the protocol node
+ * "libvirt-N-storage", props[1] the format node "libvirt-N-format" on top
+ * of it (N = @nodeIndex).  g_free both.  -1 + error (props NULL) for a
+ * source type or format this driver cannot open. */
+int qemuBuildDiskBlockdevProps(const mvDomainDiskDef *d, size_t nodeIndex, char *props[2]);
+
+/* <driver cache='...'> -> blockdev "cache" {direct, no-flush} and the
+ * device's write-cache ("on"/"off"); FALSE (all unset) when @cache is NULL
+ * or not a known mode. */
+gboolean qemuDiskCacheProps(const char *cache, gboolean *direct, gboolean *noflush,
+                            const char **writeCache);
+
+/* QEMU device of an <interface> <model type>: virtio-net-pci for virtio /
+ * no model, the -transitional variants, else the model name itself. */
+const char *qemuNetDeviceDriver(const char *model);

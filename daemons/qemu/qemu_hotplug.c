@@ -397,108 +397,32 @@ findController(const mvDomainDef *def, const char *type, unsigned int idx)
     return NULL;
 }
 
-/* cache='...' -> blockdev "cache" object and device write-cache (libvirt's mapping). */
+/* cache='...' -> the device's write-cache (libvirt's mapping). */
 static gboolean
-diskCache(const mvDomainDiskDef *d, gboolean *direct, gboolean *noflush, const char **wc)
+diskCache(const mvDomainDiskDef *d, const char **wc)
 {
     g_autofree char *cache = mvXMLChildProp(d->dev.node, "driver", "cache");
-    *direct = *noflush = FALSE;
-    *wc = NULL;
-    if (strEq(cache, "none"))
-        *direct = TRUE, *wc = "on";
-    else if (strEq(cache, "writethrough"))
-        *wc = "off";
-    else if (strEq(cache, "writeback"))
-        *wc = "on";
-    else if (strEq(cache, "directsync"))
-        *direct = TRUE, *wc = "off";
-    else if (strEq(cache, "unsafe"))
-        *noflush = TRUE, *wc = "on";
-    else
-        return FALSE;
-    return TRUE;
+    gboolean direct, noflush;
+    return qemuDiskCacheProps(cache, &direct, &noflush, wc);
 }
-
-static json_object *
-cacheObj(gboolean direct, gboolean noflush)
-{
-    json_object *c = json_object_new_object();
-    json_object_object_add(c, "direct", json_object_new_boolean(direct));
-    json_object_object_add(c, "no-flush", json_object_new_boolean(noflush));
-    return c;
-}
-
-static const char *const diskFormats[] = {
-    "raw", "qcow2", "qcow", "qed", "vmdk", "vdi", "vhdx", "vpc", "cloop", "dmg", "bochs",
-    "parallels", "luks", NULL
-};
 
 /* Check the source of @d is something we can open with blockdev-add. */
 static int
 diskSourceCheck(const mvDomainDiskDef *d)
 {
-    const char *fmt = d->driverType ? d->driverType : "raw";
-    gboolean ok = FALSE;
+    char *props[2];
 
     if (!d->src)
         return 0;
-    if (d->type && !strEq(d->type, "file") && !strEq(d->type, "block")) {
-        mvReportError(MV_ERR_CONFIG_UNSUPPORTED,
-                      "disk source type '%s' is not supported by this QEMU driver", d->type);
+    if (qemuBuildDiskBlockdevProps(d, 0, props) < 0)
         return -1;
-    }
-    for (size_t i = 0; diskFormats[i]; i++)
-        ok = ok || strEq(fmt, diskFormats[i]);
-    if (!ok) {
-        mvReportError(MV_ERR_CONFIG_UNSUPPORTED, "unsupported disk driver type for '%s'", fmt);
-        return -1;
-    }
+    g_free(props[0]);
+    g_free(props[1]);
     if (access(d->src, F_OK) < 0) {
         mvReportSystemError(errno, "Cannot access storage file '%s'", d->src);
         return -1;
     }
     return 0;
-}
-
-static json_object *
-diskStorageProps(const mvDomainDiskDef *d, int idx)
-{
-    json_object *p = json_object_new_object();
-    g_autofree char *node = g_strdup_printf("libvirt-%d-storage", idx);
-    gboolean cdrom = strEq(d->device, "cdrom");
-    gboolean direct, noflush;
-    const char *wc;
-
-    jsonStr(p, "driver", strEq(d->type, "block") ? (cdrom ? "host_cdrom" : "host_device") : "file");
-    jsonStr(p, "filename", d->src);
-    jsonStr(p, "node-name", node);
-    if (diskCache(d, &direct, &noflush, &wc))
-        json_object_object_add(p, "cache", cacheObj(direct, noflush));
-    json_object_object_add(p, "auto-read-only", json_object_new_boolean(TRUE));
-    jsonStr(p, "discard", "unmap");
-    return p;
-}
-
-static json_object *
-diskFormatProps(const mvDomainDiskDef *d, int idx)
-{
-    json_object *p = json_object_new_object();
-    g_autofree char *node = g_strdup_printf("libvirt-%d-format", idx);
-    g_autofree char *storage = g_strdup_printf("libvirt-%d-storage", idx);
-    g_autofree char *discard = mvXMLChildProp(d->dev.node, "driver", "discard");
-    gboolean ro = d->readonly || strEq(d->device, "cdrom");
-    gboolean direct, noflush;
-    const char *wc;
-
-    jsonStr(p, "node-name", node);
-    json_object_object_add(p, "read-only", json_object_new_boolean(ro));
-    if (strEq(discard, "unmap"))
-        jsonStr(p, "discard", "unmap");
-    if (diskCache(d, &direct, &noflush, &wc))
-        json_object_object_add(p, "cache", cacheObj(direct, noflush));
-    jsonStr(p, "driver", d->driverType ? d->driverType : "raw");
-    jsonStr(p, "file", storage);
-    return p;
 }
 
 /* The -device of a hotplugged disk; NULL + error for buses that cannot be
@@ -509,7 +433,6 @@ diskDeviceProps(const mvDomainDef *def, const mvDomainDiskDef *d, int idx)
     g_autoptr(json_object) p = json_object_new_object();
     g_autofree char *alias = qemuDeviceGetAlias(&d->dev);
     gboolean cdrom = strEq(d->device, "cdrom");
-    gboolean direct, noflush;
     const char *wc = NULL;
 
     if (!alias) {
@@ -573,24 +496,11 @@ diskDeviceProps(const mvDomainDef *def, const mvDomainDiskDef *d, int idx)
     jsonStr(p, "id", alias);
     if (d->bootIndex)
         json_object_object_add(p, "bootindex", json_object_new_int((int)d->bootIndex));
-    if (diskCache(d, &direct, &noflush, &wc) && wc)
+    if (diskCache(d, &wc) && wc)
         jsonStr(p, "write-cache", wc);
     if (d->serial)
         jsonStr(p, "serial", d->serial);
     return g_steal_pointer(&p);
-}
-
-static const char *
-netDeviceDriver(const mvDomainNetDef *net)
-{
-    const char *m = net->model;
-    if (!m || strEq(m, "virtio"))
-        return "virtio-net-pci";
-    if (strEq(m, "virtio-transitional"))
-        return "virtio-net-pci-transitional";
-    if (strEq(m, "virtio-non-transitional"))
-        return "virtio-net-pci-non-transitional";
-    return m;
 }
 
 static gboolean
@@ -727,15 +637,42 @@ monDelDiskNodes(qemuMonitor *mon, const char *domname, int idx)
     }
 }
 
+/* The -blockdev objects of qemu_command.c, as QMP arguments. */
+static int
+diskBlockdevProps(const mvDomainDiskDef *d, int idx, json_object *out[2])
+{
+    char *props[2];
+
+    out[0] = out[1] = NULL;
+    if (qemuBuildDiskBlockdevProps(d, (size_t)idx, props) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        out[i] = json_tokener_parse(props[i]);
+        g_free(props[i]);
+    }
+    if (!out[0] || !out[1]) {
+        json_object_put(out[0]);
+        json_object_put(out[1]);
+        mvReportError(MV_ERR_INTERNAL_ERROR, "invalid -blockdev properties of disk '%s'", d->dst);
+        return -1;
+    }
+    return 0;
+}
+
 /* (monitor section) blockdev-add the storage + format nodes of @d. */
 static int
 monAddDiskNodes(qemuMonitor *mon, const char *domname, const mvDomainDiskDef *d, int idx)
 {
     g_autofree char *storage = g_strdup_printf("libvirt-%d-storage", idx);
+    json_object *props[2];
 
-    if (qemuMonitorBlockdevAdd(mon, diskStorageProps(d, idx)) < 0)
+    if (diskBlockdevProps(d, idx, props) < 0)
         return -1;
-    if (qemuMonitorBlockdevAdd(mon, diskFormatProps(d, idx)) < 0) {
+    if (qemuMonitorBlockdevAdd(mon, props[0]) < 0) {
+        json_object_put(props[1]);
+        return -1;
+    }
+    if (qemuMonitorBlockdevAdd(mon, props[1]) < 0) {
         g_autoptr(mvError) err = mvErrorSteal();
         if (qemuMonitorBlockdevDel(mon, storage) < 0) {
             g_autoptr(mvError) err2 = mvErrorSteal();
@@ -1048,9 +985,9 @@ attachNetLive(qemuDomainObj *obj, mvDomainNetDef *net, const mvQemuCaps *caps)
         goto error;
     if (!(net = (mvDomainNetDef *)prepareLiveDevice(obj, &net->dev, caps)))
         return -1;
-    if (caps && !mvQemuCapsHasType(caps, netDeviceDriver(net))) {
+    if (caps && !mvQemuCapsHasType(caps, qemuNetDeviceDriver(net->model))) {
         mvReportError(MV_ERR_CONFIG_UNSUPPORTED,
-                      "The '%s' device is not supported by this QEMU binary", netDeviceDriver(net));
+                      "The '%s' device is not supported by this QEMU binary", qemuNetDeviceDriver(net->model));
         goto error;
     }
     hostid = g_strdup_printf("host%s", net->alias);
@@ -1071,7 +1008,7 @@ attachNetLive(qemuDomainObj *obj, mvDomainNetDef *net, const mvQemuCaps *caps)
     jsonStr(netdev, "id", hostid);
 
     devprops = json_object_new_object();
-    jsonStr(devprops, "driver", netDeviceDriver(net));
+    jsonStr(devprops, "driver", qemuNetDeviceDriver(net->model));
     jsonStr(devprops, "netdev", hostid);
     jsonStr(devprops, "id", net->alias);
     jsonStr(devprops, "mac", net->mac);

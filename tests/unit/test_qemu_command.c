@@ -3,8 +3,12 @@
  * output does not depend on the machine), error cases, the live-XML side
  * effects, and one run of the real emulator with the generated argv.
  *
+ * The inputs are run through qemuDefinePostParse first, as the driver does
+ * when a domain is defined, so the goldens are what a defined guest gets.
+ *
  * MODVIRT_TEST_REGENERATE=1 rewrites the .args files. */
 #include "../../daemons/qemu/qemu_command.c"
+#include "../../daemons/qemu/qemu_postparse.c"
 
 #include <check.h>
 #include <fcntl.h>
@@ -108,15 +112,21 @@ fakeCapsFree(mvQemuCaps *caps)
 
 /* ---- helpers -------------------------------------------------------------- */
 
+/* NAME.xml as the driver holds it after `virsh define`: parsed and
+ * post-parsed against the fake capabilities. */
 static mvDomainDef *
 loadDef(const char *name)
 {
     g_autofree char *path = g_strdup_printf("%s/%s.xml", ARGV_DIR, name);
     g_autofree char *xml = NULL;
+    mvQemuCaps *caps = fakeCaps();
     mvDomainDef *def;
     ck_assert_msg(g_file_get_contents(path, &xml, NULL, NULL), "cannot read %s", path);
     def = mvDomainDefParseString(xml, 0);
     ck_assert_msg(def != NULL, "%s: %s", name, mvErrorGetLastMessage());
+    ck_assert_msg(qemuDefinePostParse(def, caps) == 0, "%s: post-parse: %s", name,
+                  mvErrorGetLastMessage());
+    fakeCapsFree(caps);
     return def;
 }
 
