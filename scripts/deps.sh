@@ -8,12 +8,13 @@ pkgs=(
   python3 python3-libvirt libvirt-clients libxml2-utils
   qemu-system-x86 qemu-utils ovmf systemd procps iproute2 socat
 )
+export DEBIAN_FRONTEND=noninteractive
+# Fresh package lists: the test guest's kernel is fetched with apt-get download.
+apt-get update -q
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
