@@ -2732,7 +2732,13 @@ mvRemoteDispatchDomainScreenshot(struct mvRpcCall *call, void *a, void *r)
     fd = -1;
     if (!(mon = monEnter(obj)))
         goto unlink;
-    r2 = qemuMonitorScreendump(mon, tmp);
+    {
+        /* PNG, as libvirt 9.0 asks of a QEMU that can (7.1+) */
+        json_object *sargs = json_object_new_object();
+        json_object_object_add(sargs, "filename", json_object_new_string(tmp));
+        json_object_object_add(sargs, "format", json_object_new_string("png"));
+        r2 = qemuMonitorCommand(mon, "screendump", sargs, NULL, 0);
+    }
     if (monExit(obj, mon) < 0 || r2 < 0)
         goto unlink;
     if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -2746,7 +2752,7 @@ mvRemoteDispatchDomainScreenshot(struct mvRpcCall *call, void *a, void *r)
     fd = -1;
     mvRpcStreamUnref(st);
     ret->mime = g_new0(char *, 1);
-    *ret->mime = g_strdup("image/x-portable-pixmap");
+    *ret->mime = g_strdup("image/png");
     rc = 0;
  unlink:
     if (fd >= 0)
