@@ -47,6 +47,9 @@ static const char *const knownKeys[] = {
     NULL
 };
 
+/* The running daemon, for the admin API (one per process). */
+static mvDaemon *currentDaemon;
+
 const mvPaths *mvDaemonGetPaths(mvDaemon *d) { return d->paths; }
 const mvDaemonConfig *mvDaemonGetConfig(mvDaemon *d) { return &d->cfg; }
 mvRpcServer *mvDaemonGetServer(mvDaemon *d) { return d->server; }
@@ -423,6 +426,11 @@ idleCheck(gpointer opaque)
 {
     mvDaemon *d = opaque;
     gint64 now = g_get_monotonic_time();
+
+    if (g_atomic_int_get(&d->timeout) <= 0) {
+        d->idleSince = now;
+        return G_SOURCE_CONTINUE;
+    }
     gboolean idle = mvRpcServerClientCount(d->server) == 0 &&
                     mvRpcServerClientCount(d->adminServer) == 0 &&
                     !(d->spec->busy && d->spec->busy(d));
@@ -523,10 +531,9 @@ mvDaemonMain(const mvDaemonSpec *spec, int argc, char **argv)
     g_unix_signal_add(SIGTERM, onQuitSignal, &d);
     g_unix_signal_add(SIGINT, onQuitSignal, &d);
     g_unix_signal_add(SIGHUP, onHangup, &d);
-    if (d.timeout > 0) {
-        d.idleSince = g_get_monotonic_time();
-        g_timeout_add_seconds(1, idleCheck, &d);
-    }
+    d.idleSince = g_get_monotonic_time();
+    g_timeout_add_seconds(1, idleCheck, &d);
+    currentDaemon = &d;
     sd_notify(0, "READY=1");
     MV_INFO("%s started (pid %d)", spec->name, (int)getpid());
     g_main_loop_run(d.loop);
@@ -543,6 +550,7 @@ mvDaemonMain(const mvDaemonSpec *spec, int argc, char **argv)
     }
 
  cleanup:
+    currentDaemon = NULL;
     if (d.server)
         mvRpcServerShutdown(d.server);
     if (d.adminServer)
@@ -567,4 +575,20 @@ mvDaemonMain(const mvDaemonSpec *spec, int argc, char **argv)
     g_free(configOpt);
     g_free(pidOpt);
     return ret;
+}
+
+int
+mvDaemonSetTimeout(unsigned int timeout)
+{
+    if (!currentDaemon) {
+        mvReportError(MV_ERR_INTERNAL_ERROR, "%s", "daemon is not running");
+        return -1;
+    }
+    if (timeout > G_MAXINT) {
+        mvReportError(MV_ERR_INVALID_ARG, "%s", "timeout is too large");
+        return -1;
+    }
+    currentDaemon->idleSince = g_get_monotonic_time();
+    g_atomic_int_set(&currentDaemon->timeout, (int)timeout);
+    return 0;
 }

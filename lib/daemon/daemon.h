@@ -43,6 +43,8 @@ const mvDaemonConfig *mvDaemonGetConfig(mvDaemon *daemon);
 mvRpcServer *mvDaemonGetServer(mvDaemon *daemon);
 const char *mvDaemonGetName(mvDaemon *daemon);
 gboolean mvDaemonIsPrivileged(mvDaemon *daemon);
+/* Change the idle timeout of the running daemon (0 = never); admin API. */
+int mvDaemonSetTimeout(unsigned int timeout);
 /* Ask the main loop to stop (thread safe). */
 void mvDaemonQuit(mvDaemon *daemon);
 

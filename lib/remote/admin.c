@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "remote/remote.h"
+#include "daemon/daemon.h"
 #include "admin_protocol.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -646,4 +647,19 @@ mvAdminDispatchConnectSetLoggingFilters(struct mvRpcCall *call, void *a, void *r
     if (checkFlags(args->flags, 0, "adminConnectSetLoggingFilters") < 0)
         return -1;
     return mvLogSetFilters(args->filters ? *args->filters : NULL);
+}
+
+int
+mvAdminDispatchConnectSetDaemonTimeout(struct mvRpcCall *call, void *a, void *r)
+{
+    admin_connect_set_daemon_timeout_args *args = a;
+
+    if (!mvRemoteConnect(call))
+        return -1;
+    if (args->flags) {
+        mvReportError(MV_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s",
+                      args->flags, "adminConnectSetDaemonTimeout");
+        return -1;
+    }
+    return mvDaemonSetTimeout(args->timeout);
 }
