@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -424,6 +425,25 @@ class Admin(DaemonTestCase):
         self.assertEqual(os.path.getsize(path), size,
                          "the file output is still written after it was removed")
 
+
+
+class AdminTimeout(unittest.TestCase):
+    """daemon-timeout ends the daemon, so it gets a daemon of its own."""
+
+    def test_daemon_timeout(self):
+        if harness.CONFIG["reference"]:
+            self.skipTest("libvirtd's idle exit is not what this checks")
+        d = harness.Daemon()
+        try:
+            d.start()
+            uri = "virtqemud:///system?socket=%s" % d.sock_admin
+            p = subprocess.run([VIRT_ADMIN, "-c", uri, "daemon-timeout", "--timeout", "2"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(wait_for(lambda: not d.alive(), 15),
+                            "daemon still running 15 s after daemon-timeout 2")
+        finally:
+            d.cleanup()
 
 if __name__ == "__main__":
     sys.exit(main())
