@@ -279,6 +279,12 @@ class Daemon:
         if self.proc is not None:
             self.stop()
         if self.own_root and not os.environ.get("MODVIRT_KEEP_ROOT"):
+            # guests outlive the daemon by design: end the ones it started
+            # under this root (by PID) before the root goes away
+            left = kill_processes_under(self.root)
+            if left:
+                log("killed %d leftover guest process(es) under %s: %r"
+                    % (len(left), self.root, left))
             shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self):
@@ -517,6 +523,31 @@ def raw_open(sock, name="qemu:///system", flags=0):
 # ---------------------------------------------------------------------------
 # Test base class and runner
 # ---------------------------------------------------------------------------
+
+def kill_processes_under(root):
+    """SIGKILL every process whose command line mentions ROOT/ (QEMUs the
+    daemon under test started there), except daemons.  Returns their pids."""
+    killed = []
+    if not root:
+        return killed
+    needle = (root.rstrip("/") + "/").encode()
+    for ent in os.listdir("/proc"):
+        if not ent.isdigit() or int(ent) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % ent, "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        exe = cmd.split(b"\0")[0]
+        if needle in cmd and b"virtqemud" not in exe and b"libvirtd" not in exe:
+            try:
+                os.kill(int(ent), signal.SIGKILL)
+                killed.append(int(ent))
+            except OSError:
+                pass
+    return killed
+
 
 class DaemonTestCase(unittest.TestCase):
     """One private daemon per test class (fast); tests use unique names."""
