@@ -474,6 +474,13 @@ qemuDomainObjListLoadAll(qemuDomainObjList *list)
 
     if (!g_file_test(list->configDir, G_FILE_TEST_IS_DIR))
         return 0;
+    {
+        /* a define interrupted by a crash leaves its temp file: the old
+         * file (or none) is what was acknowledged, so the temp goes */
+        int n = mvFileRemoveAtomicTemps(list->configDir, ".xml");
+        if (n > 0)
+            MV_WARN("removed %d unfinished config write(s) from %s", n, list->configDir);
+    }
     if (!(dir = g_dir_open(list->configDir, 0, &gerr))) {
         mvReportError(MV_ERR_INTERNAL_ERROR, "cannot open %s: %s", list->configDir, gerr->message);
         g_error_free(gerr);

@@ -890,6 +890,7 @@ qemuProcessReconnectAll(void)
     int maxId;
 
     pendingReconnects = g_ptr_array_new_with_free_func((GDestroyNotify)qemuDomainObjUnref);
+    mvFileRemoveAtomicTemps(qemu_driver->runDir, ".xml");
 
     if (dir) {
         while ((ent = g_dir_read_name(dir))) {

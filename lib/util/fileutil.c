@@ -175,3 +175,33 @@ mvFileMakePath(const char *path, mode_t mode)
     }
     return 0;
 }
+
+gboolean
+mvFileIsAtomicTemp(const char *name, const char *suffix)
+{
+    const char *dot = strrchr(name, '.');
+    size_t slen = strlen(suffix);
+
+    if (!dot || strlen(dot + 1) != 6 || (size_t)(dot - name) < slen)
+        return FALSE;
+    return strncmp(dot - slen, suffix, slen) == 0;
+}
+
+int
+mvFileRemoveAtomicTemps(const char *dir, const char *suffix)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *ent;
+    int n = 0;
+
+    if (!d)
+        return 0;
+    while ((ent = g_dir_read_name(d))) {
+        if (mvFileIsAtomicTemp(ent, suffix)) {
+            g_autofree char *p = g_build_filename(dir, ent, NULL);
+            if (unlink(p) == 0)
+                n++;
+        }
+    }
+    return n;
+}

@@ -41,6 +41,30 @@ count_entries(const char *dir)
     return n;
 }
 
+START_TEST(test_atomic_temp_names)
+{
+    g_autofree char *dir = g_dir_make_tmp("mvtemps-XXXXXX", NULL);
+    g_autofree char *keep = g_build_filename(dir, "a.xml", NULL);
+    g_autofree char *temp = g_build_filename(dir, "a.xml.Ab12Cd", NULL);
+    g_autofree char *other = g_build_filename(dir, "notes.txt.Ab12Cd", NULL);
+
+    ck_assert(mvFileIsAtomicTemp("k1-00077.xml.P0EOZ3", ".xml"));
+    ck_assert(!mvFileIsAtomicTemp("k1-00077.xml", ".xml"));
+    ck_assert(!mvFileIsAtomicTemp("a.xml.toolong7", ".xml"));
+    ck_assert(!mvFileIsAtomicTemp("a.conf.Ab12Cd", ".xml"));
+    ck_assert(g_file_set_contents(keep, "x", -1, NULL));
+    ck_assert(g_file_set_contents(temp, "y", -1, NULL));
+    ck_assert(g_file_set_contents(other, "z", -1, NULL));
+    ck_assert_int_eq(mvFileRemoveAtomicTemps(dir, ".xml"), 1);
+    ck_assert(g_file_test(keep, G_FILE_TEST_EXISTS));
+    ck_assert(!g_file_test(temp, G_FILE_TEST_EXISTS));
+    ck_assert(g_file_test(other, G_FILE_TEST_EXISTS));
+    unlink(keep);
+    unlink(other);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_atomic_write_replace)
 {
     g_autofree char *path = g_build_filename(tmpdir, "dom.xml", NULL);
@@ -168,6 +192,7 @@ main(void)
     int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_atomic_temp_names);
     tcase_add_test(tc, test_atomic_write_replace);
     tcase_add_test(tc, test_atomic_write_empty);
     tcase_add_test(tc, test_atomic_write_missing_dir);
