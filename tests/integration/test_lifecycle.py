@@ -494,7 +494,13 @@ def virsh_console_pty(d, name, expect, send_before_exit=None, timeout=60,
         if ok and send_before_exit is not None:
             text, reply = send_before_exit
             os.write(fd, text)
-            ok = read_until(lambda o: reply in o, 30)
+            ok = read_until(lambda o: reply in o, 15)
+            if not ok:
+                # busybox's prompt asks the terminal for the cursor position
+                # (ESC[6n) and may swallow keys typed meanwhile: type again once
+                log("  no reply yet through virsh console; typing the line again")
+                os.write(fd, text)
+                ok = read_until(lambda o: reply in o, 30)
         t0 = time.time()
         os.write(fd, b"\x1d")
         status = None
