@@ -76,6 +76,20 @@ checkActive(qemuDomainObj *obj)
     return 0;
 }
 
+/* Run a one-shot monitor command inside the job (obj locked). */
+static int
+monitorCall(qemuDomainObj *obj, int (*fn)(qemuMonitor *mon))
+{
+    qemuMonitor *mon = qemuMonitorRef(obj->mon);
+    int rc;
+
+    qemuDomainObjEnterMonitor(obj);
+    rc = fn(mon);
+    qemuDomainObjExitMonitor(obj);
+    qemuMonitorUnref(mon);
+    return rc;
+}
+
 /* ---- start -------------------------------------------------------------------- */
 
 static int
@@ -293,7 +307,6 @@ mvRemoteDispatchDomainReset(struct mvRpcCall *call, void *a, void *r)
 {
     remote_domain_reset_args *args = a;
     qemuDomainObj *obj;
-    qemuMonitor *mon;
     int rc = -1;
 
     if (qemuCheckFlags(args->flags, 0, "qemuDomainReset") < 0)
@@ -302,11 +315,7 @@ mvRemoteDispatchDomainReset(struct mvRpcCall *call, void *a, void *r)
         return -1;
     if (checkActive(obj) < 0)
         goto cleanup;
-    mon = qemuMonitorRef(obj->mon);
-    qemuDomainObjEnterMonitor(obj);
-    rc = qemuMonitorSystemReset(mon);
-    qemuDomainObjExitMonitor(obj);
-    qemuMonitorUnref(mon);
+    rc = monitorCall(obj, qemuMonitorSystemReset);
     if (rc == 0 && obj->state == MV_DOMAIN_CRASHED)
         obj->state = MV_DOMAIN_PAUSED, obj->reason = MV_PAUSED_CRASHED;
  cleanup:
@@ -321,7 +330,6 @@ mvRemoteDispatchDomainSuspend(struct mvRpcCall *call, void *a, void *r)
 {
     remote_domain_suspend_args *args = a;
     qemuDomainObj *obj;
-    qemuMonitor *mon;
     int rc = -1;
 
     if (!(obj = beginJob(call, &args->dom)))
@@ -332,11 +340,7 @@ mvRemoteDispatchDomainSuspend(struct mvRpcCall *call, void *a, void *r)
         rc = 0;    /* libvirt: suspending a paused domain is a no-op */
         goto cleanup;
     }
-    mon = qemuMonitorRef(obj->mon);
-    qemuDomainObjEnterMonitor(obj);
-    rc = qemuMonitorStop(mon);
-    qemuDomainObjExitMonitor(obj);
-    qemuMonitorUnref(mon);
+    rc = monitorCall(obj, qemuMonitorStop);
     if (rc == 0) {
         obj->state = MV_DOMAIN_PAUSED;
         obj->reason = MV_PAUSED_USER;
@@ -354,7 +358,6 @@ mvRemoteDispatchDomainResume(struct mvRpcCall *call, void *a, void *r)
 {
     remote_domain_resume_args *args = a;
     qemuDomainObj *obj;
-    qemuMonitor *mon;
     int rc = -1;
 
     if (!(obj = beginJob(call, &args->dom)))
@@ -369,11 +372,7 @@ mvRemoteDispatchDomainResume(struct mvRpcCall *call, void *a, void *r)
         rc = 0;
         goto cleanup;
     }
-    mon = qemuMonitorRef(obj->mon);
-    qemuDomainObjEnterMonitor(obj);
-    rc = qemuMonitorCont(mon);
-    qemuDomainObjExitMonitor(obj);
-    qemuMonitorUnref(mon);
+    rc = monitorCall(obj, qemuMonitorCont);
     if (rc == 0) {
         obj->state = MV_DOMAIN_RUNNING;
         obj->reason = MV_RUNNING_UNPAUSED;
